@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +126,135 @@ func plainCopy(ctx context.Context, pool *pgxpool.Pool, pos *atomic.Int64, w, n 
 		"stream", "revision", "type", "schema_version", "recorded_at", "metadata", "data",
 		"data_salt", "data_digest", "prev_hash", "hash"}, pgx.CopyFromRows(rows))
 	return err
+}
+
+// seedBenchLog fills a fresh log with n events over n/10 streams and
+// returns it.
+func seedBenchLog(b *testing.B, n int) (*pgtest.DB, *postgres.Log) {
+	db := pgtest.New(b)
+	l := postgres.New(db.AppPool(b), postgres.Config{})
+	b.Cleanup(func() { l.Close() })
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w * 100; i < n; i += 800 {
+				_, err := l.Append(ctx, fmt.Sprintf("student-%d", i%(n/10)), eventstore.Any, benchEvents(100)...)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return db, l
+}
+
+const verifyLogSize = 200_000
+
+// BenchmarkVerify checks a log of 200,000 events from the start, as
+// `whitecross verify` does.
+func BenchmarkVerify(b *testing.B) {
+	_, l := seedBenchLog(b, verifyLogSize)
+	b.ResetTimer()
+	var checked uint64
+	for b.Loop() {
+		n, err := eventstore.Verify(context.Background(), l,
+			eventstore.VerifyOptions{ContiguousPositions: true},
+			func(p eventstore.Problem) bool { b.Fatal(p); return false })
+		if err != nil {
+			b.Fatal(err)
+		}
+		checked += n
+	}
+	b.ReportMetric(float64(checked)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReadAll is the limit beside BenchmarkVerify: the same pages read
+// without checking anything.
+func BenchmarkReadAll(b *testing.B) {
+	_, l := seedBenchLog(b, verifyLogSize)
+	b.ResetTimer()
+	var read int
+	for b.Loop() {
+		for from := uint64(1); ; {
+			evs, err := l.ReadAll(context.Background(), from, 5000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			read += len(evs)
+			if len(evs) < 5000 {
+				break
+			}
+			from = evs[len(evs)-1].Position + 1
+		}
+	}
+	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkSubscriptionLag appends 1,000 events a second for three seconds,
+// each by its own call, while a subscriber follows the log. The lag of an
+// event is from the moment its Append was called to the moment the
+// subscriber received it, so it includes the commit.
+func BenchmarkSubscriptionLag(b *testing.B) {
+	db := pgtest.New(b)
+	l := postgres.New(db.AppPool(b), postgres.Config{})
+	defer l.Close()
+	ctx := context.Background()
+	const rate, seconds = 1000, 3
+	for b.Loop() {
+		lags := measureLag(b, ctx, l, rate, seconds)
+		slices.Sort(lags)
+		b.ReportMetric(ms(lags[len(lags)/2]), "p50-ms")
+		b.ReportMetric(ms(lags[len(lags)*99/100]), "p99-ms")
+		b.ReportMetric(ms(lags[len(lags)-1]), "max-ms")
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func measureLag(b *testing.B, ctx context.Context, l *postgres.Log, rate, seconds int) []time.Duration {
+	from, err := l.LastPosition(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := l.Subscribe(ctx, from+1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Close()
+
+	total := rate * seconds
+	sent := make([]time.Time, total)
+	var mu sync.Mutex
+	start := time.Now()
+	go func() {
+		for i := range total {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+			mu.Lock()
+			sent[i] = time.Now()
+			mu.Unlock()
+			go func() {
+				ev := eventstore.EventData{Type: "Tick", Data: fmt.Appendf(nil, `{"i":%d}`, i)}
+				if _, err := l.Append(ctx, fmt.Sprintf("tick-%d", i%64), eventstore.Any, ev); err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+	}()
+	lags := make([]time.Duration, 0, total)
+	for e := range sub.Events() {
+		var d struct{ I int }
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			b.Fatal(err)
+		}
+		mu.Lock()
+		lags = append(lags, time.Since(sent[d.I]))
+		mu.Unlock()
+		if len(lags) == total {
+			break
+		}
+	}
+	return lags
 }

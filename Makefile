@@ -1,0 +1,119 @@
+# The developer's commands. `make run` starts the service and `make test` runs
+# every test, each against a real PostgreSQL that scripts/postgres.sh finds or
+# starts (WHITECROSS_DATABASE_URL, else 127.0.0.1:5432, else a private cluster
+# in .data/postgres). `make` alone lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+GO ?= go
+PG := bash scripts/postgres.sh
+
+# Overrides, as in `make test TESTFLAGS='-run TestAppend -v' PKGS=./eventstore/...`.
+TESTFLAGS ?=
+PKGS ?= ./...
+BENCH ?= .
+COUNT ?= 5
+FUZZ ?= FuzzDecodeEnvelope
+FUZZTIME ?= 30s
+WHITECROSS_TEST_ESDB_URL ?= esdb://localhost:2113?tls=false
+
+# with-db starts a recipe line: it exports WHITECROSS_DATABASE_URL, the URL that
+# scripts/postgres.sh prints for database $(1), or stops the recipe when there
+# is none. The URL is not echoed: one the user set may hold a password.
+with-db = url="$$($(PG) $(1))" || { \
+	echo "make $@: no PostgreSQL: scripts/postgres.sh failed (see above)" >&2; \
+	exit 1; \
+	}; \
+	export WHITECROSS_DATABASE_URL="$$url";
+
+.PHONY: help run test bench build migrate verify fuzz pg-stop fmt vet tidy \
+	clean clean-data esdb-test check-scripts
+
+help: ## List the targets
+	@echo 'Usage: make TARGET [VARIABLE=value ...]'
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' \
+		$(MAKEFILE_LIST)
+	@echo
+	@echo 'Variables: TESTFLAGS, PKGS (test), BENCH, COUNT (bench), FUZZ, FUZZTIME (fuzz),'
+	@echo '  WHITECROSS_DATABASE_URL (every target that needs PostgreSQL),'
+	@echo '  WHITECROSS_TEST_ESDB_URL (esdb-test).'
+
+run: ## Start the service on the local database whitecross
+	@$(call with-db,whitecross) set -x; \
+	exec $(GO) run ./cmd/whitecross serve
+
+test: ## Run go vet and every test against a real PostgreSQL
+	@$(call with-db,postgres) set -x; \
+	$(GO) vet $(PKGS); \
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
+
+bench: ## Run the benchmarks (BENCH=regexp, COUNT=n) and write docs/benchmarks.md
+	@$(call with-db,postgres) set -x; \
+	mkdir -p .data; \
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) -timeout 60m ./... \
+		| tee .data/bench.txt; \
+	$(GO) run ./cmd/benchreport -in .data/bench.txt -out docs/benchmarks.md
+
+build: ## Build bin/whitecross
+	$(GO) build -o bin/whitecross ./cmd/whitecross
+
+migrate: ## Apply the migrations to the local database whitecross
+	@$(call with-db,whitecross) set -x; \
+	$(GO) run ./cmd/whitecross migrate
+
+verify: ## Recompute every hash of the local database's event log
+	@$(call with-db,whitecross) set -x; \
+	$(GO) run ./cmd/whitecross verify
+
+fuzz: ## Fuzz the envelope decoder for FUZZTIME (default 30s)
+	$(GO) test -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(FUZZTIME) ./eventstore/
+
+pg-stop: ## Stop the private PostgreSQL of this checkout, if it runs
+	@$(PG) stop
+
+fmt: ## Format the Go code
+	$(GO) fmt ./...
+
+vet: ## Run go vet
+	$(GO) vet ./...
+
+tidy: ## Tidy go.mod and go.sum
+	$(GO) mod tidy
+
+clean: ## Remove bin/ (keeps .data; see clean-data)
+	rm -rf bin/
+
+clean-data: ## Stop and delete the private PostgreSQL, and remove .data/
+	@$(PG) remove
+	rm -rf .data/
+
+# esdb-test checks that something answers at the URL's first host before it
+# spends minutes on tests that would all fail to connect.
+esdb-test: ## Run every test, the EventStoreDB backend's included (needs EventStoreDB)
+	@url='$(WHITECROSS_TEST_ESDB_URL)'; \
+	hostport="$${url#*://}"; hostport="$${hostport%%[/?]*}"; \
+	hostport="$${hostport%%,*}"; hostport="$${hostport##*@}"; \
+	host="$${hostport%:*}"; port=2113; \
+	if [[ $$hostport == *:* ]]; then port="$${hostport##*:}"; fi; \
+	if ! timeout 5 bash -c 'exec 8<>"/dev/tcp/$$1/$$2"' _ "$$host" "$$port" 2>/dev/null; then \
+		echo "make esdb-test: no EventStoreDB answers at $$url." >&2; \
+		echo "Start one with 'docker compose up -d eventstore' (needs Docker)," >&2; \
+		echo "or set WHITECROSS_TEST_ESDB_URL to one you have." >&2; \
+		exit 1; \
+	fi
+	@$(call with-db,postgres) \
+	export WHITECROSS_TEST_ESDB_URL='$(WHITECROSS_TEST_ESDB_URL)'; set -x; \
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
+
+check-scripts: ## Check the shell scripts and run scripts/test-postgres-sh.sh
+	for f in scripts/*.sh .ci/run; do bash -n "$$f"; done
+	@if command -v shellcheck >/dev/null; then \
+		set -x; shellcheck scripts/*.sh .ci/run; \
+	else \
+		echo 'shellcheck not found, skipped (Debian: apt-get install shellcheck)'; \
+	fi
+	bash scripts/test-postgres-sh.sh

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/eventstore/esdb"
+	"github.com/whitecross/whitecross/eventstore/postgres"
+	"github.com/whitecross/whitecross/internal/database"
+)
+
+// newLogger returns the JSON logger every command uses.
+func newLogger(level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+}
+
+// openPool connects as the service: with the app URL when one is given,
+// else with the owner URL switched to the service's role.
+func openPool(ctx context.Context, c config) (*pgxpool.Pool, error) {
+	if c.AppDatabaseURL != "" {
+		return database.Open(ctx, c.AppDatabaseURL, database.Options{})
+	}
+	return database.Open(ctx, c.DatabaseURL, database.Options{Role: c.DBRole})
+}
+
+// openStore opens the configured event log. contiguous tells whether its
+// positions have no gaps, which verify then checks too.
+func openStore(
+	ctx context.Context,
+	c config,
+	pool *pgxpool.Pool,
+	log zerolog.Logger,
+) (store eventstore.Store, contiguous bool, err error) {
+	if c.EventStore == "postgres" {
+		return postgres.New(pool, postgres.Config{
+			OnError: func(op string, err error) {
+				log.Warn().Str("op", op).Err(err).Msg("event_log_recovering")
+			},
+		}), true, nil
+	}
+	s, err := esdb.Open(ctx, c.EventStore, esdb.Config{})
+	if err != nil {
+		return nil, false, fmt.Errorf("open EventStoreDB: %w", err)
+	}
+	return s, false, nil
+}

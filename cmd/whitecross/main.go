@@ -1,0 +1,78 @@
+// Command whitecross is the White Cross service and its tools:
+//
+//	whitecross serve     run the HTTP API (applies migrations first)
+//	whitecross migrate   apply database migrations and exit
+//	whitecross verify    recompute every hash in the event log
+//
+// Configuration comes from WHITECROSS_* environment variables, overridden
+// by flags; see `whitecross COMMAND -h`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"serve", "run the HTTP API", runServe},
+	{"migrate", "apply database migrations", runMigrate},
+	{"verify", "recompute every hash of the event log and check every chain", runVerify},
+}
+
+// exitError carries an exit status other than 1.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		var exit exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 2
+		case errors.As(err, &exit):
+			return exit.code
+		}
+		fmt.Fprintf(stderr, "whitecross %s: %v\n", c.name, err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "whitecross: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: whitecross COMMAND [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/whitecross/whitecross/migrations"
+	"github.com/whitecross/whitecross/readapi"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := loadConfig()
+	fs := c.flags("serve", stderr)
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address to listen on (WHITECROSS_HTTP_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel)
+
+	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store, _, err := openStore(ctx, c, pool, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	api := readapi.New(readapi.Config{
+		Logger: log,
+		Checks: map[string]readapi.Check{
+			"database": pool.Ping,
+			"migrations": func(ctx context.Context) error {
+				current, latest, err := migrations.Status(ctx, pool)
+				if err == nil && current != latest {
+					err = fmt.Errorf("database at migration %d, binary at %d", current, latest)
+				}
+				return err
+			},
+			"event_log": func(ctx context.Context) error {
+				_, err := store.LastPosition(ctx)
+				return err
+			},
+		},
+	})
+	log.Info().Str("addr", c.HTTPAddr).Str("eventstore", backendName(c)).Msg("serving")
+	err = api.Serve(ctx, c.HTTPAddr)
+	log.Info().Msg("stopped")
+	return err
+}
+
+// backendName names the event log without its URL, which may hold a
+// password.
+func backendName(c config) string {
+	if c.EventStore == "postgres" {
+		return "postgres"
+	}
+	return "esdb"
+}

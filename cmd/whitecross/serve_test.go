@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/whitecross/whitecross/internal/pgtest"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// TestServeHealthAndReadiness starts `whitecross serve` on a fresh
+// database and asks it over real HTTP whether it is up and ready.
+func TestServeHealthAndReadiness(t *testing.T) {
+	db := pgtest.New(t)
+	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
+	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
+	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
+	addr := freeAddr(t)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, io.Discard, &stderr) }()
+
+	base := "http://" + addr
+	waitFor(t, base+"/healthz")
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status %d, body %v", path, resp.StatusCode, body)
+		}
+		if path == "/readyz" {
+			checks, _ := body["checks"].(map[string]any)
+			for _, name := range []string{"database", "migrations", "event_log"} {
+				if checks[name] != "ok" {
+					t.Errorf("readyz check %s: %v", name, checks[name])
+				}
+			}
+		}
+	}
+	resp, err := http.Get(base + "/no-such-route")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown route: status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop within 15s of its context ending")
+	}
+}
+
+func waitFor(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal(fmt.Sprintf("%s did not answer within 20s", url))
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/whitecross/whitecross/eventstore"
+)
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := loadConfig()
+	fs := c.flags("verify", stderr)
+	stream := fs.String("stream", "", "verify only this stream")
+	maxProblems := fs.Int("max-problems", 20, "stop after reporting this many problems")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := newLogger(c.LogLevel)
+	pool, err := openPool(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store, contiguous, err := openStore(ctx, c, pool, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	problems := 0
+	start := time.Now()
+	checked, err := eventstore.Verify(ctx, store, eventstore.VerifyOptions{
+		Stream:              *stream,
+		ContiguousPositions: contiguous,
+	}, func(p eventstore.Problem) bool {
+		problems++
+		fmt.Fprintf(stdout, "BAD %s\n", p)
+		return problems < *maxProblems
+	})
+	elapsed := time.Since(start)
+	rate := float64(checked) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(stdout, "checked %d events in %s (%.0f events/s)\n",
+		checked, elapsed.Round(time.Millisecond), rate)
+	if err != nil {
+		return fmt.Errorf("verify stopped after %d events: %w", checked, err)
+	}
+	if problems > 0 {
+		fmt.Fprintf(stdout, "NOT INTACT: %d problem(s); the first is listed first\n", problems)
+		return exitError{code: 1}
+	}
+	fmt.Fprintln(stdout, "intact: every hash, chain and revision checks out")
+	return nil
+}

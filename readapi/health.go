@@ -1,0 +1,62 @@
+package readapi
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+)
+
+// healthz answers 200 while the process is up.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz runs every check at once and answers 200 when all pass, 503
+// naming the failing ones otherwise. Check errors are reduced to a fixed
+// word; details go to the log.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.CheckTimeout)
+	defer cancel()
+
+	out := readiness{Status: "ready", Checks: map[string]string{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, name := range sortedNames(s.cfg.Checks) {
+		check := s.cfg.Checks[name]
+		wg.Go(func() {
+			err := check(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			out.Checks[name] = "ok"
+			if err != nil {
+				out.Checks[name] = "failing"
+				out.Status = "not ready"
+				s.cfg.Logger.Warn().Str("check", name).Err(err).Msg("readiness_check_failed")
+			}
+		})
+	}
+	wg.Wait()
+	status := http.StatusOK
+	if out.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, out)
+}
+
+func sortedNames(m map[string]Check) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
