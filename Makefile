@@ -49,7 +49,8 @@ run: ## Start the service on the local database whitecross
 test: ## Run go vet and every test against a real PostgreSQL
 	@$(call with-db,postgres) set -x; \
 	$(GO) vet $(PKGS); \
-	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS); \
+	bash scripts/test-postgres-sh.sh
 
 bench: ## Run the benchmarks (BENCH=regexp, COUNT=n) and write docs/benchmarks.md
 	@$(call with-db,postgres) set -x; \

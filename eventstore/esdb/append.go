@@ -30,7 +30,7 @@ func (s *Store) Append(
 
 	var res eventstore.AppendResult
 	err = s.call(ctx, func(ctx context.Context) (err error) {
-		res, err = s.append(ctx, stream, expected, prepared)
+		res, err = s.appendEvents(ctx, stream, expected, prepared)
 		return err
 	})
 	var wrong *eventstore.WrongRevisionError
@@ -43,10 +43,11 @@ func (s *Store) Append(
 	return res, nil
 }
 
-// append reads the stream's newest events, returns the original result if
-// events were appended before, and otherwise seals and writes them after
-// the head it read. When another writer got in first, it starts over.
-func (s *Store) append(
+// appendEvents reads the stream's newest events, returns the original
+// result if events were appended before, and otherwise seals and writes
+// them after the head it read. When another writer got in first, it starts
+// over.
+func (s *Store) appendEvents(
 	ctx context.Context,
 	stream string,
 	expected eventstore.ExpectedRevision,
@@ -139,7 +140,8 @@ func replayed(
 		}
 	}
 	last := found[len(found)-1]
-	return eventstore.AppendResult{Revision: last.EventNumber, Position: last.Position.Commit}, true, nil
+	res = eventstore.AppendResult{Revision: last.EventNumber, Position: last.Position.Commit}
+	return res, true, nil
 }
 
 // head is the last event of a stream, to which an append chains.

@@ -124,7 +124,10 @@ func (f *follower) deliver(r *esdb.RecordedEvent, emit eventstore.Emit) error {
 // system events, after the position given. The subscription lives as long
 // as ctx, so it is started under s.mu but not kept there: it never calls
 // back into the client's connection machinery.
-func (s *Store) subscribeAll(ctx context.Context, after esdb.AllPosition) (*esdb.Subscription, error) {
+func (s *Store) subscribeAll(
+	ctx context.Context,
+	after esdb.AllPosition,
+) (*esdb.Subscription, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
 	}
