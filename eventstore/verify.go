@@ -127,7 +127,8 @@ type VerifyOptions struct {
 
 // Verify reads the log (or one stream) from the start and checks every
 // event, calling problem for each one found; problem returns false to stop
-// early. It returns how many events were checked.
+// early. It returns how many events were checked. The next page is read
+// while the current one is checked.
 func Verify(
 	ctx context.Context,
 	s Store,
@@ -135,36 +136,57 @@ func Verify(
 	problem func(Problem) bool,
 ) (uint64, error) {
 	v := &Verifier{ContiguousPositions: opts.ContiguousPositions && opts.Stream == ""}
-	page := opts.PageSize
-	if page <= 0 {
-		page = 5000
-	}
-	read := func(from uint64) ([]Event, error) {
-		if opts.Stream != "" {
-			return s.ReadStream(ctx, opts.Stream, ReadOptions{From: from, Limit: page})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 1)
+	go readPages(ctx, s, opts, pages)
+	for pg := range pages {
+		if pg.err != nil {
+			return v.Checked(), pg.err
 		}
-		return s.ReadAll(ctx, from, page)
+		for i := range pg.events {
+			for _, p := range v.Check(&pg.events[i]) {
+				if !problem(p) {
+					return v.Checked(), nil
+				}
+			}
+		}
+	}
+	return v.Checked(), ctx.Err()
+}
+
+type page struct {
+	events []Event
+	err    error
+}
+
+// readPages sends the log (or one stream) page by page, then closes pages.
+func readPages(ctx context.Context, s Store, opts VerifyOptions, pages chan<- page) {
+	defer close(pages)
+	size := opts.PageSize
+	if size <= 0 {
+		size = 5000
 	}
 	var from uint64
 	if opts.Stream == "" {
 		from = 1
 	}
 	for {
-		events, err := read(from)
-		if err != nil {
-			return v.Checked(), err
+		var pg page
+		if opts.Stream != "" {
+			pg.events, pg.err = s.ReadStream(ctx, opts.Stream, ReadOptions{From: from, Limit: size})
+		} else {
+			pg.events, pg.err = s.ReadAll(ctx, from, size)
 		}
-		for i := range events {
-			for _, p := range v.Check(&events[i]) {
-				if !problem(p) {
-					return v.Checked(), nil
-				}
-			}
+		select {
+		case pages <- pg:
+		case <-ctx.Done():
+			return
 		}
-		if len(events) < page {
-			return v.Checked(), nil
+		if pg.err != nil || len(pg.events) < size {
+			return
 		}
-		last := events[len(events)-1]
+		last := pg.events[len(pg.events)-1]
 		from = last.Position + 1
 		if opts.Stream != "" {
 			from = last.Revision + 1

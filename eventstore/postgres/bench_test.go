@@ -89,16 +89,31 @@ const plainTableSQL = `CREATE TABLE plain_events (
 	recorded_at timestamptz NOT NULL, metadata bytea NOT NULL, data bytea,
 	data_salt bytea, data_digest bytea NOT NULL, prev_hash bytea NOT NULL, hash bytea NOT NULL)`
 
+// indexedTableSQL gives the plain table the log's two other unique indexes.
+const indexedTableSQL = `ALTER TABLE plain_events ADD UNIQUE (event_id), ADD UNIQUE (stream, revision)`
+
 // BenchmarkPlainCopy is the limit beside BenchmarkAppend: the same rows,
 // already hashed, copied in by as many clients, one transaction each.
 func BenchmarkPlainCopy(b *testing.B) {
-	for _, c := range []struct{ writers, batch int }{{32, 1}, {8, 100}} {
-		b.Run(fmt.Sprintf("writers=%d/batch=%d", c.writers, c.batch), func(b *testing.B) {
+	for _, c := range []struct {
+		writers, batch int
+		indexed        bool
+	}{{32, 1, false}, {8, 100, false}, {32, 1, true}, {8, 100, true}} {
+		name := fmt.Sprintf("writers=%d/batch=%d", c.writers, c.batch)
+		if c.indexed {
+			name += "/indexed"
+		}
+		b.Run(name, func(b *testing.B) {
 			db := pgtest.New(b)
 			pool := db.AdminPool(b)
 			ctx := context.Background()
 			if _, err := pool.Exec(ctx, plainTableSQL); err != nil {
 				b.Fatal(err)
+			}
+			if c.indexed {
+				if _, err := pool.Exec(ctx, indexedTableSQL); err != nil {
+					b.Fatal(err)
+				}
 			}
 			var pos atomic.Int64
 			runWriters(b, c.writers, c.batch, func(w int) error {
@@ -113,11 +128,12 @@ func plainCopy(ctx context.Context, pool *pgxpool.Pool, pos *atomic.Int64, w, n 
 	if err != nil {
 		return err
 	}
-	eventstore.Seal(eventstore.Hash{}, 0, prepared)
+	first := uint64(pos.Add(int64(n))) - uint64(n) + 1
+	eventstore.Seal(eventstore.Hash{}, first, prepared)
 	rows := make([][]any, n)
 	for i := range prepared {
 		e := &prepared[i]
-		e.Position = uint64(pos.Add(1))
+		e.Position = first + uint64(i)
 		rows[i] = []any{int64(e.Position), [16]byte(e.ID), e.Stream, int64(e.Revision), e.Type,
 			int32(e.SchemaVersion), e.RecordedAt, e.Metadata, e.Data, e.DataSalt,
 			e.DataDigest[:], e.PrevHash[:], e.Hash[:]}

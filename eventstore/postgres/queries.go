@@ -41,8 +41,15 @@ const (
 // writerLockKey is the advisory lock every appender of the log takes.
 const writerLockKey int64 = 0x57_43_45_56_4c_4f_47 // "WCEVLOG"
 
-// copyColumns are the columns the writer copies, in order.
-var copyColumns = []string{
+// insertColumns are the columns of insertSQL, in order, for COPY.
+var insertColumns = []string{
 	"position", "event_id", "stream", "revision", "type", "schema_version",
 	"recorded_at", "metadata", "data", "data_salt", "data_digest", "prev_hash", "hash",
 }
+
+// insertSQL appends a batch of rows given as one array per column, so that
+// the insert and the COMMIT travel together in one round trip.
+const insertSQL = `INSERT INTO events (` + eventColumns + `)
+	SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bigint[], $5::text[],
+		$6::integer[], $7::timestamptz[], $8::bytea[], $9::bytea[], $10::bytea[],
+		$11::bytea[], $12::bytea[], $13::bytea[])`

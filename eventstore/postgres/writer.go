@@ -144,36 +144,27 @@ func (l *Log) commitBatch(batch []*appendRequest) {
 	}
 }
 
-// commit runs one append transaction. With lookup, every event ID is
-// first looked up, so that an append repeated with the same content is
-// answered with its original result.
+// commit runs one append transaction in two round trips: BEGIN with the
+// writer lock and every read the decisions need, then the insert with the
+// COMMIT. With lookup, every event ID is looked up first, so that an append
+// repeated with the same content is answered with its original result.
 func (l *Log) commit(batch []*appendRequest, lookup bool) ([]appendReply, error) {
-	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.CommitTimeout)
-	defer cancel()
 	if l.ctx.Err() != nil {
 		return make([]appendReply, len(batch)), eventstore.ErrClosed
 	}
-	var replies []appendReply
-	err := pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
-		p, err := l.loadPlan(ctx, tx, batch, lookup)
-		if err != nil {
-			return err
-		}
-		replies = p.decide(batch)
-		if refused := p.refused(batch, replies); !lookup && len(refused) > 0 {
-			// A refused append may be a repeat of one already stored:
-			// look its IDs up and decide again.
-			if err := p.lookUp(ctx, tx, refused); err != nil {
-				return err
-			}
-			replies = p.decide(batch)
-		}
-		if len(p.rows) == 0 {
-			return nil
-		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{"events"}, copyColumns, pgx.CopyFromRows(p.rows))
-		return err
-	})
+	ctx, cancel := context.WithTimeout(l.ctx, l.cfg.CommitTimeout)
+	defer cancel()
+	conn, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return make([]appendReply, len(batch)), err
+	}
+	// A connection left inside a transaction is closed, not reused.
+	defer conn.Release()
+
+	replies, err := l.commitOn(ctx, conn.Conn(), batch, lookup)
+	if err != nil {
+		conn.Conn().Exec(ctx, "ROLLBACK")
+	}
 	if isDuplicateID(err) {
 		return make([]appendReply, len(batch)), errDuplicateID
 	}
@@ -181,6 +172,52 @@ func (l *Log) commit(batch []*appendRequest, lookup bool) ([]appendReply, error)
 		return make([]appendReply, len(batch)), err
 	}
 	return replies, nil
+}
+
+func (l *Log) commitOn(
+	ctx context.Context,
+	conn *pgx.Conn,
+	batch []*appendRequest,
+	lookup bool,
+) ([]appendReply, error) {
+	p, err := l.loadPlan(ctx, conn, batch, lookup)
+	if err != nil {
+		return nil, err
+	}
+	replies := p.decide(batch)
+	if refused := p.refused(batch, replies); !lookup && len(refused) > 0 {
+		// A refused append may be a repeat of one already stored: look
+		// its IDs up and decide again.
+		if err := p.lookUp(ctx, conn, refused); err != nil {
+			return nil, err
+		}
+		replies = p.decide(batch)
+	}
+	return replies, p.finish(ctx, conn)
+}
+
+// copyThreshold is the batch size from which COPY, at the cost of one more
+// round trip, inserts faster than one INSERT from arrays.
+const copyThreshold = 64
+
+// finish inserts the plan's rows and commits: small batches with one
+// INSERT sent together with the COMMIT, large ones with COPY.
+func (p *plan) finish(ctx context.Context, conn *pgx.Conn) error {
+	b := &pgx.Batch{}
+	switch n := p.rows.len(); {
+	case n == 0:
+		b.Queue("ROLLBACK")
+	case n < copyThreshold:
+		b.Queue(insertSQL, p.rows.args()...)
+		b.Queue("COMMIT")
+	default:
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{"events"}, insertColumns,
+			pgx.CopyFromSlice(n, p.rows.row)); err != nil {
+			return err
+		}
+		b.Queue("COMMIT")
+	}
+	return conn.SendBatch(ctx, b).Close()
 }
 
 func isDuplicateID(err error) bool {
@@ -196,12 +233,12 @@ func isDuplicateID(err error) bool {
 type plan struct {
 	first      uint64
 	firstHeads map[string]head
-	known      map[uuid.UUID]eventstore.Event
+	known      map[uuid.UUID]*eventstore.Event
 
 	next   uint64
 	heads  map[string]head
-	stored map[uuid.UUID]eventstore.Event
-	rows   [][]any
+	stored map[uuid.UUID]*eventstore.Event
+	rows   columns
 }
 
 type head struct {
@@ -209,11 +246,11 @@ type head struct {
 	hash     eventstore.Hash
 }
 
-// loadPlan takes the writer lock and reads, in one round trip, what the
-// batch's decisions need.
+// loadPlan opens the transaction, takes the writer lock and reads, in
+// one round trip, what the batch's decisions need.
 func (l *Log) loadPlan(
 	ctx context.Context,
-	tx pgx.Tx,
+	conn *pgx.Conn,
 	batch []*appendRequest,
 	lookup bool,
 ) (*plan, error) {
@@ -228,6 +265,7 @@ func (l *Log) loadPlan(
 		}
 	}
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	b.Queue(writerLockSQL, writerLockKey)
 	b.Queue(notifySQL, l.cfg.Channel)
 	b.Queue(lastPositionSQL)
@@ -235,11 +273,11 @@ func (l *Log) loadPlan(
 	if lookup {
 		b.Queue(findEventsSQL, ids)
 	}
-	res := tx.SendBatch(ctx, b)
+	res := conn.SendBatch(ctx, b)
 	defer res.Close()
 
-	p := &plan{firstHeads: make(map[string]head), known: make(map[uuid.UUID]eventstore.Event)}
-	for range 2 {
+	p := &plan{firstHeads: make(map[string]head), known: make(map[uuid.UUID]*eventstore.Event)}
+	for range 3 {
 		if _, err := res.Exec(); err != nil {
 			return nil, err
 		}
@@ -253,7 +291,8 @@ func (l *Log) loadPlan(
 		return nil, err
 	}
 	if lookup {
-		if err := p.readStored(res); err != nil {
+		rows, _ := res.Query()
+		if err := p.collectStored(rows); err != nil {
 			return nil, err
 		}
 	}
@@ -276,15 +315,10 @@ func (p *plan) readHeads(res pgx.BatchResults) error {
 	return err
 }
 
-func (p *plan) readStored(res pgx.BatchResults) error {
-	rows, _ := res.Query()
-	return p.collectStored(rows)
-}
-
 func (p *plan) collectStored(rows pgx.Rows) error {
 	events, err := pgx.CollectRows(rows, scanEvent)
-	for _, e := range events {
-		p.known[e.ID] = e
+	for i := range events {
+		p.known[events[i].ID] = &events[i]
 	}
 	return err
 }
@@ -301,21 +335,22 @@ func (p *plan) refused(batch []*appendRequest, replies []appendReply) []*appendR
 }
 
 // lookUp adds the stored events whose IDs the appends reuse.
-func (p *plan) lookUp(ctx context.Context, tx pgx.Tx, reqs []*appendRequest) error {
+func (p *plan) lookUp(ctx context.Context, conn *pgx.Conn, reqs []*appendRequest) error {
 	var ids []uuid.UUID
 	for _, r := range reqs {
 		for _, e := range r.events {
 			ids = append(ids, e.ID)
 		}
 	}
-	rows, _ := tx.Query(ctx, findEventsSQL, ids)
+	rows, _ := conn.Query(ctx, findEventsSQL, ids)
 	return p.collectStored(rows)
 }
 
 // decide answers each append of the batch in order, sealing and queueing
 // the rows of those that may go in.
 func (p *plan) decide(batch []*appendRequest) []appendReply {
-	p.next, p.rows = p.first, p.rows[:0]
+	p.next = p.first
+	p.rows.reset()
 	p.heads = maps.Clone(p.firstHeads)
 	p.stored = maps.Clone(p.known)
 	replies := make([]appendReply, len(batch))
@@ -344,12 +379,12 @@ func (p *plan) decideOne(r *appendRequest) appendReply {
 		e := &r.events[i]
 		e.Position = p.next
 		p.next++
-		p.rows = append(p.rows, eventRow(e))
-		p.stored[e.ID] = *e
+		p.rows.add(e)
+		p.stored[e.ID] = e
 	}
-	lastEv := r.events[len(r.events)-1]
-	p.heads[r.stream] = head{revision: lastEv.Revision, hash: lastEv.Hash}
-	return appendReply{result: eventstore.AppendResult{Revision: lastEv.Revision, Position: lastEv.Position}}
+	last := &r.events[len(r.events)-1]
+	p.heads[r.stream] = head{revision: last.Revision, hash: last.Hash}
+	return appendReply{result: eventstore.AppendResult{Revision: last.Revision, Position: last.Position}}
 }
 
 // repeated tells whether r's events are already stored (or accepted
@@ -357,7 +392,7 @@ func (p *plan) decideOne(r *appendRequest) appendReply {
 // order, r is a repeat and gets the original result; when only some are,
 // or with other content, r is refused.
 func (p *plan) repeated(r *appendRequest) (eventstore.AppendResult, bool, error) {
-	var found []eventstore.Event
+	var found []*eventstore.Event
 	for i := range r.events {
 		if s, ok := p.stored[r.events[i].ID]; ok {
 			found = append(found, s)
@@ -367,7 +402,7 @@ func (p *plan) repeated(r *appendRequest) (eventstore.AppendResult, bool, error)
 		return eventstore.AppendResult{}, false, nil
 	}
 	for i := range r.events {
-		if len(found) != len(r.events) || !eventstore.SameContent(&found[i], &r.events[i]) ||
+		if len(found) != len(r.events) || !eventstore.SameContent(found[i], &r.events[i]) ||
 			found[i].Revision != found[0].Revision+uint64(i) {
 			return eventstore.AppendResult{}, true, fmt.Errorf("append %s: event %s: %w",
 				r.stream, r.events[min(i, len(r.events)-1)].ID, eventstore.ErrDuplicateEvent)
