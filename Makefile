@@ -47,10 +47,10 @@ run: ## Start the service on the local database whitecross
 	exec $(GO) run ./cmd/whitecross serve
 
 test: ## Run go vet and every test against a real PostgreSQL
+	bash scripts/test-postgres-sh.sh
 	@$(call with-db,postgres) set -x; \
 	$(GO) vet $(PKGS); \
-	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS); \
-	bash scripts/test-postgres-sh.sh
+	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
 
 bench: ## Run the benchmarks (BENCH=regexp, COUNT=n) and write docs/benchmarks.md
 	@$(call with-db,postgres) set -x; \

@@ -26,7 +26,7 @@ func accessLog(log zerolog.Logger) echo.MiddlewareFunc {
 				Str("method", c.Request().Method).
 				Str("route", c.Path()).
 				Int("status", c.Response().Status).
-				Dur("latency", time.Since(start)).
+				Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
 				Msg("http_request")
 			return nil
 		}
