@@ -8,10 +8,10 @@ import (
 
 const sample = `goos: linux
 cpu: Test CPU @ 2.0GHz
-BenchmarkAppend/writers=32/batch=1-2   	   64797	     85044 ns/op	     11000 events/s
-BenchmarkAppend/writers=32/batch=1-2   	   64797	     85044 ns/op	     12000 events/s
-BenchmarkAppend/writers=32/batch=1-2   	   64797	     85044 ns/op	     13000 events/s
-BenchmarkPlainCopy/writers=32/batch=1-2	   44479	    123940 ns/op	      8000 events/s
+BenchmarkAppend/writers=32/batch=1/log-2   	   64797	     85044 ns/op	     11000 events/s
+BenchmarkAppend/writers=32/batch=1/log-2   	   64797	     85044 ns/op	     12000 events/s
+BenchmarkAppend/writers=32/batch=1/log-2   	   64797	     85044 ns/op	     13000 events/s
+BenchmarkAppend/writers=32/batch=1/plain-2	   44479	    123940 ns/op	      8000 events/s
 BenchmarkSubscriptionLag-2   	       1	3001502641 ns/op	         6.780 max-ms	         1.131 p50-ms	         2.609 p99-ms
 PASS
 `
@@ -21,14 +21,14 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, n, _ := res.median("Append/writers=32/batch=1", "events/s"); m != 12000 || n != 3 {
+	if m, n, _ := res.median("Append/writers=32/batch=1/log", "events/s"); m != 12000 || n != 3 {
 		t.Fatalf("median: got %v over %d runs, want 12000 over 3", m, n)
 	}
 	doc := []byte("# Benchmarks\n\nprose\n\n" + startMark + "\nold\n" + endMark + "\n\nmore prose\n")
 	out := string(splice(doc, render(res, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))))
 	for _, want := range []string{
 		"prose", "more prose", "2026-12-03", "Test CPU",
-		"| 12,000 events/s (n=3) | 8,000 events/s (PlainCopy/writers=32/batch=1) | 150% |",
+		"| 12,000 events/s (n=3) | 8,000 events/s (Append/writers=32/batch=1/plain) | 150% |",
 		"| 2.609 p99-ms (n=1) |", "not measured",
 	} {
 		if !strings.Contains(out, want) {

@@ -68,19 +68,30 @@ func runWriters(b *testing.B, writers, eventsPerOp int, op func(w int) error) {
 	b.ReportMetric(float64(b.N*eventsPerOp)/time.Since(start).Seconds(), "events/s")
 }
 
+// BenchmarkAppend measures durable appends beside the limit, in one
+// benchmark so that each round of -count runs them back to back: "log" is
+// the event log; "plain" copies the same rows, already hashed, into a table
+// with the same columns and only a primary key, by as many clients, one
+// transaction each; "plain-indexed" gives that table the log's two other
+// unique indexes.
 func BenchmarkAppend(b *testing.B) {
 	for _, c := range []struct{ writers, batch int }{{32, 1}, {8, 100}} {
-		b.Run(fmt.Sprintf("writers=%d/batch=%d", c.writers, c.batch), func(b *testing.B) {
-			db := pgtest.New(b)
-			l := postgres.New(db.AppPool(b), postgres.Config{})
-			defer l.Close()
-			ctx := context.Background()
-			runWriters(b, c.writers, c.batch, func(w int) error {
-				_, err := l.Append(ctx, fmt.Sprintf("student-%d", w), eventstore.Any, benchEvents(c.batch)...)
-				return err
-			})
-		})
+		shape := fmt.Sprintf("writers=%d/batch=%d", c.writers, c.batch)
+		b.Run(shape+"/log", func(b *testing.B) { benchLog(b, c.writers, c.batch) })
+		b.Run(shape+"/plain", func(b *testing.B) { benchPlain(b, c.writers, c.batch, false) })
+		b.Run(shape+"/plain-indexed", func(b *testing.B) { benchPlain(b, c.writers, c.batch, true) })
 	}
+}
+
+func benchLog(b *testing.B, writers, batch int) {
+	db := pgtest.New(b)
+	l := postgres.New(db.AppPool(b), postgres.Config{})
+	defer l.Close()
+	ctx := context.Background()
+	runWriters(b, writers, batch, func(w int) error {
+		_, err := l.Append(ctx, fmt.Sprintf("student-%d", w), eventstore.Any, benchEvents(batch)...)
+		return err
+	})
 }
 
 const plainTableSQL = `CREATE TABLE plain_events (
@@ -92,35 +103,22 @@ const plainTableSQL = `CREATE TABLE plain_events (
 // indexedTableSQL gives the plain table the log's two other unique indexes.
 const indexedTableSQL = `ALTER TABLE plain_events ADD UNIQUE (event_id), ADD UNIQUE (stream, revision)`
 
-// BenchmarkPlainCopy is the limit beside BenchmarkAppend: the same rows,
-// already hashed, copied in by as many clients, one transaction each.
-func BenchmarkPlainCopy(b *testing.B) {
-	for _, c := range []struct {
-		writers, batch int
-		indexed        bool
-	}{{32, 1, false}, {8, 100, false}, {32, 1, true}, {8, 100, true}} {
-		name := fmt.Sprintf("writers=%d/batch=%d", c.writers, c.batch)
-		if c.indexed {
-			name += "/indexed"
-		}
-		b.Run(name, func(b *testing.B) {
-			db := pgtest.New(b)
-			pool := db.AdminPool(b)
-			ctx := context.Background()
-			if _, err := pool.Exec(ctx, plainTableSQL); err != nil {
-				b.Fatal(err)
-			}
-			if c.indexed {
-				if _, err := pool.Exec(ctx, indexedTableSQL); err != nil {
-					b.Fatal(err)
-				}
-			}
-			var pos atomic.Int64
-			runWriters(b, c.writers, c.batch, func(w int) error {
-				return plainCopy(ctx, pool, &pos, w, c.batch)
-			})
-		})
+func benchPlain(b *testing.B, writers, batch int, indexed bool) {
+	db := pgtest.New(b)
+	pool := db.AdminPool(b)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, plainTableSQL); err != nil {
+		b.Fatal(err)
 	}
+	if indexed {
+		if _, err := pool.Exec(ctx, indexedTableSQL); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var pos atomic.Int64
+	runWriters(b, writers, batch, func(w int) error {
+		return plainCopy(ctx, pool, &pos, w, batch)
+	})
 }
 
 func plainCopy(ctx context.Context, pool *pgxpool.Pool, pos *atomic.Int64, w, n int) error {
@@ -170,43 +168,40 @@ func seedBenchLog(b *testing.B, n int) (*pgtest.DB, *postgres.Log) {
 const verifyLogSize = 200_000
 
 // BenchmarkVerify checks a log of 200,000 events from the start, as
-// `whitecross verify` does.
+// `whitecross verify` does ("verify"), beside reading the same pages
+// without checking anything ("read").
 func BenchmarkVerify(b *testing.B) {
 	_, l := seedBenchLog(b, verifyLogSize)
-	b.ResetTimer()
-	var checked uint64
-	for b.Loop() {
-		n, err := eventstore.Verify(context.Background(), l,
-			eventstore.VerifyOptions{ContiguousPositions: true},
-			func(p eventstore.Problem) bool { b.Fatal(p); return false })
-		if err != nil {
-			b.Fatal(err)
-		}
-		checked += n
-	}
-	b.ReportMetric(float64(checked)/b.Elapsed().Seconds(), "events/s")
-}
-
-// BenchmarkReadAll is the limit beside BenchmarkVerify: the same pages read
-// without checking anything.
-func BenchmarkReadAll(b *testing.B) {
-	_, l := seedBenchLog(b, verifyLogSize)
-	b.ResetTimer()
-	var read int
-	for b.Loop() {
-		for from := uint64(1); ; {
-			evs, err := l.ReadAll(context.Background(), from, 5000)
+	b.Run("verify", func(b *testing.B) {
+		var checked uint64
+		for b.Loop() {
+			n, err := eventstore.Verify(context.Background(), l,
+				eventstore.VerifyOptions{ContiguousPositions: true},
+				func(p eventstore.Problem) bool { b.Fatal(p); return false })
 			if err != nil {
 				b.Fatal(err)
 			}
-			read += len(evs)
-			if len(evs) < 5000 {
-				break
-			}
-			from = evs[len(evs)-1].Position + 1
+			checked += n
 		}
-	}
-	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(checked)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("read", func(b *testing.B) {
+		var read int
+		for b.Loop() {
+			for from := uint64(1); ; {
+				evs, err := l.ReadAll(context.Background(), from, 5000)
+				if err != nil {
+					b.Fatal(err)
+				}
+				read += len(evs)
+				if len(evs) < 5000 {
+					break
+				}
+				from = evs[len(evs)-1].Position + 1
+			}
+		}
+		b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
+	})
 }
 
 // BenchmarkSubscriptionLag appends 1,000 events a second for three seconds,
