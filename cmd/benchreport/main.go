@@ -143,7 +143,7 @@ var targets = []target{
 }
 
 // forComparison marks a row shown for comparison, with no target of its own.
-func forComparison(float64, float64) (bool, string) { return true, "(for comparison)" }
+func forComparison(float64, float64) (bool, string) { return true, "" }
 
 func atLeastShare(share float64) func(float64, float64) (bool, string) {
 	return func(f, l float64) (bool, string) {
@@ -173,8 +173,12 @@ func render(r *results, now time.Time) []byte {
 			limit = fmt.Sprintf("%s %s (%s)", num(lim), t.unit, t.limit)
 			ratio = fmt.Sprintf("%.0f%%", 100*fig/lim)
 		}
+		verdict := yesNo(met)
+		if want == "" {
+			want, verdict = "(for comparison)", "—"
+		}
 		fmt.Fprintf(&b, "| %s | %s %s (n=%d) | %s | %s | %s | %s |\n",
-			t.what, num(fig), t.unit, n, limit, ratio, want, yesNo(met))
+			t.what, num(fig), t.unit, n, limit, ratio, want, verdict)
 	}
 	fmt.Fprintln(&b, "\nEvery benchmark, medians:")
 	fmt.Fprintln(&b)
