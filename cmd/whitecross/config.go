@@ -54,6 +54,14 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parse reads args into fs, then checks the whole configuration.
+func (c *config) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return c.validate()
+}
+
 func (c *config) validate() error {
 	switch {
 	case c.DatabaseURL == "":

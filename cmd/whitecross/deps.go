@@ -23,6 +23,37 @@ func newLogger(level string) zerolog.Logger {
 	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
 }
 
+// deps are what a command that works on the log needs: a logger, the
+// service's connection pool and the configured event log.
+type deps struct {
+	log   zerolog.Logger
+	pool  *pgxpool.Pool
+	store eventstore.Store
+	// contiguous tells whether the log's positions have no gaps, which
+	// verify then checks too.
+	contiguous bool
+}
+
+// openDeps connects to the database and opens the event log.
+func openDeps(ctx context.Context, c config) (*deps, error) {
+	d := &deps{log: newLogger(c.LogLevel)}
+	var err error
+	if d.pool, err = openPool(ctx, c); err != nil {
+		return nil, err
+	}
+	if d.store, d.contiguous, err = openStore(ctx, c, d.pool, d.log); err != nil {
+		d.pool.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the log, then the pool.
+func (d *deps) Close() {
+	d.store.Close()
+	d.pool.Close()
+}
+
 // openPool connects as the service: with the app URL when one is given,
 // else with the owner URL switched to the service's role.
 func openPool(ctx context.Context, c config) (*pgxpool.Pool, error) {
@@ -32,8 +63,8 @@ func openPool(ctx context.Context, c config) (*pgxpool.Pool, error) {
 	return database.Open(ctx, c.DatabaseURL, database.Options{Role: c.DBRole})
 }
 
-// openStore opens the configured event log. contiguous tells whether its
-// positions have no gaps, which verify then checks too.
+// openStore opens the configured event log and tells whether its
+// positions are contiguous.
 func openStore(
 	ctx context.Context,
 	c config,

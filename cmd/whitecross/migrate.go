@@ -11,10 +11,7 @@ import (
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := loadConfig()
 	fs := c.flags("migrate", stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.validate(); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {

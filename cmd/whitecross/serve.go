@@ -13,27 +13,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := loadConfig()
 	fs := c.flags("serve", stderr)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address to listen on (WHITECROSS_HTTP_ADDR)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	log := newLogger(c.LogLevel)
-
 	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, c)
+	d, err := openDeps(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store, _, err := openStore(ctx, c, pool, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
+	log, pool, store := d.log, d.pool, d.store
 
 	api := readapi.New(readapi.Config{
 		Logger: log,

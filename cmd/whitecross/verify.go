@@ -14,29 +14,20 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := c.flags("verify", stderr)
 	stream := fs.String("stream", "", "verify only this stream")
 	maxProblems := fs.Int("max-problems", 20, "stop after reporting this many problems")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(fs, args); err != nil {
 		return err
 	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	log := newLogger(c.LogLevel)
-	pool, err := openPool(ctx, c)
+	d, err := openDeps(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	store, contiguous, err := openStore(ctx, c, pool, log)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
+	defer d.Close()
 
 	problems := 0
 	start := time.Now()
-	checked, err := eventstore.Verify(ctx, store, eventstore.VerifyOptions{
+	checked, err := eventstore.Verify(ctx, d.store, eventstore.VerifyOptions{
 		Stream:              *stream,
-		ContiguousPositions: contiguous,
+		ContiguousPositions: d.contiguous,
 	}, func(p eventstore.Problem) bool {
 		problems++
 		fmt.Fprintf(stdout, "BAD %s\n", p)
