@@ -9,9 +9,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+type healthStatus struct {
+	Status string `json:"status"`
+}
+
 // healthz answers 200 while the process is up.
 func (s *Server) healthz(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	return c.JSON(http.StatusOK, healthStatus{Status: "ok"})
 }
 
 type readiness struct {

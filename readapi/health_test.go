@@ -29,7 +29,11 @@ func TestReadiness(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := httptest.NewServer(readapi.New(readapi.Config{Checks: c.checks, Logger: zerolog.Nop()}).Handler())
+			api, err := readapi.New(readapi.Config{Checks: c.checks, Logger: zerolog.Nop()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(api.Handler())
 			defer srv.Close()
 			resp, err := http.Get(srv.URL + "/readyz")
 			if err != nil {

@@ -1,65 +1,183 @@
 package readapi
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
-	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	"github.com/rs/zerolog"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/whitecross/whitecross/auth"
 )
+
+// use installs the middleware that every request passes, outermost
+// first. The access log handles the error of everything inside it, so
+// the metrics around it see the final status.
+func (s *Server) use() {
+	s.echo.Use(
+		requestID,
+		s.metrics.middleware(s.routeLabel),
+		s.accessLog,
+		securityHeaders(s.cfg.tls()),
+	)
+	if len(s.cfg.AllowedOrigins) > 0 {
+		s.echo.Use(cors(s.cfg.AllowedOrigins))
+	}
+	s.echo.Use(
+		recoverer(),
+		bodyLimit(s.cfg.MaxBodyBytes),
+		middleware.ContextTimeout(s.cfg.RequestTimeout),
+	)
+}
+
+// requestID keeps the caller's X-Request-Id when it is a short token of
+// letters, digits, '.', '_' and '-', and makes a new one otherwise. The
+// response carries it.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			r == '.' || r == '_' || r == '-'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// RequestID returns the ID of c's request, as its response carries it in
+// X-Request-Id; empty outside a Server.
+func RequestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
 
 // accessLog writes one line per request: identifiers, route, status and
 // latency. The route is the pattern ("/v1/students/:id"), not the path,
-// and no header, query or body is logged.
-func accessLog(log zerolog.Logger) echo.MiddlewareFunc {
+// and no header, query or body is logged. It hands the error of the
+// handler to the server's error handler.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		ev := s.cfg.Logger.Info().
+			Str("request_id", RequestID(c)).
+			Str("method", methodLabel(c.Request().Method)).
+			Str("route", s.routeLabel(c)).
+			Int("status", c.Response().Status).
+			Float64("latency_ms", float64(time.Since(start).Microseconds())/1000)
+		if p, ok := PrincipalOf(c); ok {
+			ev = ev.Str("actor_id", p.UserID)
+		}
+		ev.Msg("http_request")
+		return nil
+	}
+}
+
+// panicError is a panic of a handler, with the stack where it happened.
+// It is always an internal error, whatever the panic's value.
+type panicError struct {
+	err   error
+	stack []byte
+}
+
+func (e *panicError) Error() string { return "panic: " + e.err.Error() }
+
+// recoverer turns a panic into a panicError, which the error handler
+// logs once, stack included, and answers 500.
+func recoverer() echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll:     true,
+		DisableErrorHandler: true,
+		LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+			return &panicError{err: err, stack: stack}
+		},
+	})
+}
+
+const principalKey = "readapi.principal"
+
+// SetPrincipal records who c's request comes from. The router calls it
+// for every route that is not public; a public handler that establishes
+// the caller (login) may call it too, so that the access log names them.
+func SetPrincipal(c echo.Context, p auth.Principal) {
+	c.Set(principalKey, p)
+}
+
+// PrincipalOf returns who c's request comes from, and false on a public
+// route where no one was established.
+func PrincipalOf(c echo.Context) (auth.Principal, bool) {
+	p, ok := c.Get(principalKey).(auth.Principal)
+	return p, ok
+}
+
+// bearerChallenge is the WWW-Authenticate header of every 401.
+const bearerChallenge = `Bearer realm="whitecross"`
+
+// authorize guards a route that is not public: the caller must
+// authenticate and, when a says so, hold a's capability. Scope (which
+// schools) is left to the handler.
+func (s *Server) authorize(a Access) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			if err != nil {
-				c.Error(err)
+			p, err := s.cfg.Authenticate(c)
+			if err == nil && p.UserID == "" {
+				err = errors.New("principal without a user id")
 			}
-			log.Info().
-				Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
-				Str("method", c.Request().Method).
-				Str("route", c.Path()).
-				Int("status", c.Response().Status).
-				Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
-				Msg("http_request")
-			return nil
+			if err != nil {
+				return s.refuseAuthentication(c, err)
+			}
+			SetPrincipal(c, p)
+
+			if a.Capability != "" && !p.Can(a.Capability) {
+				s.cfg.Logger.Info().
+					Str("request_id", RequestID(c)).
+					Str("actor_id", p.UserID).
+					Str("route", s.routeLabel(c)).
+					Str("capability", string(a.Capability)).
+					Msg("access_denied")
+				return Forbidden("the caller's roles do not grant " + string(a.Capability))
+			}
+			return next(c)
 		}
 	}
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// problemHandler turns every error into an application/problem+json
-// response. Internal errors are logged with the request ID and answered
-// with a generic message.
-func problemHandler(log zerolog.Logger) echo.HTTPErrorHandler {
-	return func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
-		p := problem{Type: "about:blank", Status: http.StatusInternalServerError,
-			Title: http.StatusText(http.StatusInternalServerError)}
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			p.Status, p.Title = he.Code, http.StatusText(he.Code)
-		} else {
-			log.Error().Err(err).
-				Str("request_id", c.Response().Header().Get(echo.HeaderXRequestID)).
-				Msg("http_internal_error")
-		}
-		body, _ := json.Marshal(p)
-		_ = c.Blob(p.Status, "application/problem+json", body)
+// refuseAuthentication answers an error of Authenticate: a problem or a
+// context error as itself, anything else 401.
+func (s *Server) refuseAuthentication(c echo.Context, err error) error {
+	var pe problemError
+	if errors.As(err, &pe) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
+	s.cfg.Logger.Info().
+		Str("request_id", RequestID(c)).
+		Str("route", s.routeLabel(c)).
+		Err(err).
+		Msg("authentication_refused")
+
+	// RFC 6750: a request that sent no token gets the bare challenge.
+	challenge := bearerChallenge
+	if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+		challenge += `, error="invalid_token"`
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, challenge)
+	return Unauthenticated("a valid bearer token is required")
 }

@@ -26,7 +26,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer d.Close()
 	log, pool, store := d.log, d.pool, d.store
 
-	api := readapi.New(readapi.Config{
+	api, err := readapi.New(readapi.Config{
 		Logger: log,
 		Checks: map[string]readapi.Check{
 			"database": pool.Ping,
@@ -43,6 +43,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			},
 		},
 	})
+	if err != nil {
+		return err
+	}
 	log.Info().Str("addr", c.HTTPAddr).Str("eventstore", backendName(c)).Msg("serving")
 	err = api.Serve(ctx, c.HTTPAddr)
 	log.Info().Msg("stopped")

@@ -1,0 +1,109 @@
+package readapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpMetrics count and time requests by method, route pattern and
+// status. The route is always a registered pattern or "unmatched": never
+// a raw path, which carries identifiers.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// newHTTPMetrics registers the HTTP metrics and the Go and process
+// collectors in reg. A registry shared by two servers keeps the first
+// server's collectors, and both count into them.
+func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
+	requests, err := registerOnce(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whitecross_http_requests_total",
+		Help: "HTTP requests answered, by method, route pattern and status.",
+	}, []string{"method", "route", "status"}))
+	if err != nil {
+		return nil, err
+	}
+	duration, err := registerOnce(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "whitecross_http_request_duration_seconds",
+		Help: "Time to answer an HTTP request, by method and route pattern.",
+		Buckets: []float64{
+			.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5, 10,
+		},
+	}, []string{"method", "route"}))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := registerOnce(reg, collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	_, err = registerOnce(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err != nil {
+		return nil, err
+	}
+	return &httpMetrics{requests: requests, duration: duration}, nil
+}
+
+// registerOnce registers c in reg, or returns the collector already
+// registered in its place.
+func registerOnce[C prometheus.Collector](reg *prometheus.Registry, c C) (C, error) {
+	err := reg.Register(c)
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	if err != nil {
+		return c, fmt.Errorf("register collector: %w", err)
+	}
+	return c, nil
+}
+
+// middleware observes every request once its status is final.
+func (m *httpMetrics) middleware(route func(echo.Context) string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			method, r := methodLabel(c.Request().Method), route(c)
+			status := strconv.Itoa(c.Response().Status)
+			m.requests.WithLabelValues(method, r, status).Inc()
+			m.duration.WithLabelValues(method, r).Observe(time.Since(start).Seconds())
+			return err
+		}
+	}
+}
+
+// routeLabel returns the pattern of the route c matched, or "unmatched"
+// for a path no route has (a 404), whose raw path is never a label.
+func (s *Server) routeLabel(c echo.Context) string {
+	if p := c.Path(); s.patterns[p] {
+		return p
+	}
+	return "unmatched"
+}
+
+// methodLabel returns method when it is a standard one and "other"
+// otherwise, so that a client cannot make up label values.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return method
+	}
+	return "other"
+}
+
+// metricsHandler serves the registry in the Prometheus text format.
+func (s *Server) metricsHandler() echo.HandlerFunc {
+	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+}
