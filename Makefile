@@ -29,7 +29,7 @@ with-db = url="$$($(PG) $(1))" || { \
 	}; \
 	export WHITECROSS_DATABASE_URL="$$url";
 
-.PHONY: help run test bench build migrate verify fuzz pg-stop fmt vet tidy \
+.PHONY: help run users-add test bench build migrate verify fuzz pg-stop fmt vet tidy \
 	clean clean-data esdb-test check-scripts
 
 help: ## List the targets
@@ -44,7 +44,12 @@ help: ## List the targets
 
 run: ## Start the service on the local database whitecross
 	@$(call with-db,whitecross) set -x; \
+	export WHITECROSS_TOKEN_KEY_FILE="$${WHITECROSS_TOKEN_KEY_FILE:-.data/token-key.pem}"; \
 	exec $(GO) run ./cmd/whitecross serve
+
+users-add: ## Create an account: make users-add ARGS='--email a@b.example --role sysadmin'
+	@$(call with-db,whitecross) \
+	exec $(GO) run ./cmd/whitecross users add $(ARGS)
 
 test: ## Run go vet and every test against a real PostgreSQL
 	bash scripts/test-postgres-sh.sh

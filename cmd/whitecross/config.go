@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/whitecross/whitecross/migrations"
 )
@@ -19,6 +20,12 @@ type config struct {
 	EventStore     string // "postgres" or an esdb:// URL
 	HTTPAddr       string
 	LogLevel       string
+
+	TokenKeyFile    string // Ed25519 PEM; made on first start when missing
+	TLSCert, TLSKey string
+	AllowedOrigins  []string
+	SessionIdle     time.Duration
+	SessionMax      time.Duration
 }
 
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmode=disable"
@@ -31,7 +38,37 @@ func loadConfig() config {
 		EventStore:     env("WHITECROSS_EVENTSTORE", "postgres"),
 		HTTPAddr:       env("WHITECROSS_HTTP_ADDR", ":8080"),
 		LogLevel:       env("WHITECROSS_LOG_LEVEL", "info"),
+		TokenKeyFile:   env("WHITECROSS_TOKEN_KEY_FILE", ""),
+		TLSCert:        env("WHITECROSS_TLS_CERT", ""),
+		TLSKey:         env("WHITECROSS_TLS_KEY", ""),
+		AllowedOrigins: list(env("WHITECROSS_CORS_ORIGINS", "")),
+		SessionIdle:    duration("WHITECROSS_SESSION_IDLE", 8*time.Hour),
+		SessionMax:     duration("WHITECROSS_SESSION_MAX", 12*time.Hour),
 	}
+}
+
+func list(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// duration reads a Go duration ("8h", "90m"); a value that does not parse
+// leaves the default, and validate reports it.
+func duration(name string, def time.Duration) time.Duration {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return -1
+	}
+	return d
 }
 
 func env(name, def string) string {
@@ -64,6 +101,12 @@ func (c *config) parse(fs *flag.FlagSet, args []string) error {
 
 func (c *config) validate() error {
 	switch {
+	case c.SessionIdle < 0:
+		return fmt.Errorf("WHITECROSS_SESSION_IDLE: want a positive duration such as 8h")
+	case c.SessionMax < 0:
+		return fmt.Errorf("WHITECROSS_SESSION_MAX: want a positive duration such as 12h")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("WHITECROSS_TLS_CERT and WHITECROSS_TLS_KEY: set both or neither")
 	case c.DatabaseURL == "":
 		return fmt.Errorf("WHITECROSS_DATABASE_URL: must not be empty")
 	case c.EventStore != "postgres" && !strings.HasPrefix(c.EventStore, "esdb://") &&

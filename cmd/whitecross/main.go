@@ -3,6 +3,7 @@
 //	whitecross serve     run the HTTP API (applies migrations first)
 //	whitecross migrate   apply database migrations and exit
 //	whitecross verify    recompute every hash in the event log
+//	whitecross users add create an account, the first administrator
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -24,10 +25,11 @@ type command struct {
 	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = []command{
+var subcommands = []command{
 	{"serve", "run the HTTP API", runServe},
 	{"migrate", "apply database migrations", runMigrate},
 	{"verify", "recompute every hash of the event log and check every chain", runVerify},
+	{"users", "users add: create an account (the first administrator)", runUsers},
 }
 
 // exitError carries an exit status other than 1.
@@ -47,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	for _, c := range commands {
+	for _, c := range subcommands {
 		if c.name != args[0] {
 			continue
 		}
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: whitecross COMMAND [flags]")
 	fmt.Fprintln(w)
-	for _, c := range commands {
+	for _, c := range subcommands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 }

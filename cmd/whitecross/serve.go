@@ -25,9 +25,26 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer d.Close()
 	log, pool, store := d.log, d.pool, d.store
+	key, err := signingKey(c, log)
+	if err != nil {
+		return err
+	}
+	accounts, err := newAccounts(c, d, key)
+	if err != nil {
+		return err
+	}
+	routes, err := appRoutes(accounts, d)
+	if err != nil {
+		return err
+	}
 
 	api, err := readapi.New(readapi.Config{
-		Logger: log,
+		Logger:         log,
+		Routes:         routes,
+		Authenticate:   readapi.Authenticator(accounts),
+		AllowedOrigins: c.AllowedOrigins,
+		TLSCert:        c.TLSCert,
+		TLSKey:         c.TLSKey,
 		Checks: map[string]readapi.Check{
 			"database": pool.Ping,
 			"migrations": func(ctx context.Context) error {

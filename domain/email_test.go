@@ -1,0 +1,28 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+)
+
+// emailEvents are the events of the email reservation streams, for the
+// round-trip tests.
+var emailEvents = []Event{
+	EmailReserved{UserID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+}
+
+func TestEmailStream(t *testing.T) {
+	a, b := EmailStream(" Nurse@School.example "), EmailStream("nurse@school.example")
+	if a != b {
+		t.Errorf("same address, other spelling: %s and %s", a, b)
+	}
+	if strings.Contains(a, "nurse") || !strings.HasPrefix(a, "email-") {
+		t.Errorf("stream %s must hold a digest, not the address", a)
+	}
+	if EmailStream("other@school.example") == a {
+		t.Error("two addresses share a stream")
+	}
+	if LoginAttemptsStream("nurse@school.example") == a {
+		t.Error("the login-attempts stream is the reservation stream")
+	}
+}
