@@ -246,3 +246,56 @@ func actorID(actor *auth.Principal) string {
 	}
 	return actor.UserID
 }
+
+// ChangePassword sets a new password on the caller's own account, once
+// the current one is confirmed.
+func (a *Accounts) ChangePassword(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	current, next string,
+) (Result, error) {
+	return execute(ctx, a.store, domain.UserStream(actor.UserID), meta,
+		func(history []domain.Event) ([]domain.Event, error) {
+			u, err := domain.FoldUser(history)
+			if err != nil {
+				return nil, err
+			}
+			if ok, _ := auth.VerifyPassword(u.PasswordHash, current); !ok {
+				return nil, invalid("current_password", "is not the account's password")
+			}
+			if problems := passwordProblems(next, u.Email); len(problems) > 0 {
+				for _, p := range problems {
+					p.Field = "new_password"
+				}
+				return nil, problems
+			}
+			hash, err := auth.HashPassword(next)
+			if err != nil {
+				return nil, err
+			}
+			return u.SetPassword(hash, domain.PasswordChanged)
+		})
+}
+
+// EnrollTOTP adds a second factor to the caller's own account: secret, as
+// NewTOTPSecret drew it, once code shows that the person's authenticator
+// holds it.
+func (a *Accounts) EnrollTOTP(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	secret, code string,
+) (Result, error) {
+	if !auth.VerifyTOTP(secret, code, a.cfg.Now()) {
+		return Result{}, invalid("code", "does not match the secret; check the authenticator's clock")
+	}
+	return execute(ctx, a.store, domain.UserStream(actor.UserID), meta,
+		func(history []domain.Event) ([]domain.Event, error) {
+			u, err := domain.FoldUser(history)
+			if err != nil {
+				return nil, err
+			}
+			return u.EnrollTOTP(secret)
+		})
+}

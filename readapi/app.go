@@ -56,6 +56,7 @@ func AppRoutes(s Services) []Route {
 	routes = append(routes, h.userRoutes()...)
 	routes = append(routes, h.organisationRoutes()...)
 	routes = append(routes, h.breakGlassRoutes()...)
+	routes = append(routes, h.selfRoutes()...)
 	return routes
 }
 

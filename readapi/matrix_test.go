@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 
 	"github.com/whitecross/whitecross/auth"
@@ -251,6 +252,14 @@ var matrix = map[string]matrixCase{
 		return "/v1/auth/login", readapi.LoginRequest{Email: w.users[nurse], Password: password}
 	}, everyone(200)},
 	"POST /v1/auth/logout": {func(*world, bool) (string, any) { return "/v1/auth/logout", nil }, everyone(204)},
+	// A wrong current password: every caller gets as far as the check.
+	"POST /v1/auth/password": {func(*world, bool) (string, any) {
+		return "/v1/auth/password", readapi.PasswordChange{CurrentPassword: "not-it", NewPassword: password + "x"}
+	}, everyone(400)},
+	"POST /v1/auth/totp/secret": {func(*world, bool) (string, any) { return "/v1/auth/totp/secret", nil }, everyone(200)},
+	"POST /v1/auth/totp": {func(*world, bool) (string, any) {
+		return "/v1/auth/totp", readapi.TOTPEnrolment{Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Code: "000000"}
+	}, everyone(400)},
 	"POST /v1/users": {func(w *world, in bool) (string, any) {
 		return "/v1/users", readapi.CreateUserRequest{Email: uuid.NewString() + "@district.example",
 			DisplayName: "New", Roles: []domain.Role{nurse}, Schools: []string{w.school(in)}, Password: password}
@@ -471,5 +480,48 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	short := readapi.BreakGlassRequest{StudentID: uuid.NewString(), Reason: "because"}
 	if got := w.call(http.MethodPost, "/v1/access/break-glass", w.tokens[nurse], short, nil); got != 400 {
 		t.Errorf("a reason of one word: %d, want 400", got)
+	}
+}
+
+func TestSecondFactor(t *testing.T) {
+	w := newWorld(t)
+	tok := w.tokens[nurse]
+	var secret readapi.TOTPSecret
+	if got := w.call(http.MethodPost, "/v1/auth/totp/secret", tok, nil, &secret); got != 200 || secret.Secret == "" {
+		t.Fatalf("secret: %d %+v", got, secret)
+	}
+	code, err := totp.GenerateCode(secret.Secret, w.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.call(http.MethodPost, "/v1/auth/totp", tok, readapi.TOTPEnrolment{Secret: secret.Secret, Code: code}, nil); got != 204 {
+		t.Fatalf("enrol: %d", got)
+	}
+	login := readapi.LoginRequest{Email: w.users[nurse], Password: password}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 401 {
+		t.Errorf("login without the code: %d, want 401", got)
+	}
+	login.TOTP = code
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 200 {
+		t.Errorf("login with the code: %d, want 200", got)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	w := newWorld(t)
+	next := "Another-Good-Passphrase-7"
+	change := readapi.PasswordChange{CurrentPassword: password, NewPassword: "weak"}
+	if got := w.call(http.MethodPost, "/v1/auth/password", w.tokens[co], change, nil); got != 400 {
+		t.Fatalf("weak new password: %d, want 400", got)
+	}
+	change.NewPassword = next
+	if got := w.call(http.MethodPost, "/v1/auth/password", w.tokens[co], change, nil); got != 204 {
+		t.Fatalf("change: %d", got)
+	}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", readapi.LoginRequest{Email: w.users[co], Password: password}, nil); got != 401 {
+		t.Errorf("old password: %d, want 401", got)
+	}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", readapi.LoginRequest{Email: w.users[co], Password: next}, nil); got != 200 {
+		t.Errorf("new password: %d, want 200", got)
 	}
 }

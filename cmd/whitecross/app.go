@@ -14,6 +14,7 @@ import (
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -64,6 +65,9 @@ func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts,
 	}
 	return commands.NewAccounts(d.store, tokens, commands.Config{
 		IdleTimeout: c.SessionIdle, AbsoluteTimeout: c.SessionMax,
+		Lockout: domain.LockoutPolicy{
+			MaxFailures: c.LockoutFailures, Window: c.LockoutWindow, LockFor: c.LockoutFor,
+		},
 	})
 }
 

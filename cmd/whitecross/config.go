@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,25 +27,45 @@ type config struct {
 	AllowedOrigins  []string
 	SessionIdle     time.Duration
 	SessionMax      time.Duration
+	LockoutWindow   time.Duration // failures counted within it
+	LockoutFor      time.Duration // how long a lock lasts
+	LockoutFailures int           // failures that lock
 }
 
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmode=disable"
 
 func loadConfig() config {
 	return config{
-		DatabaseURL:    env("WHITECROSS_DATABASE_URL", defaultDatabaseURL),
-		AppDatabaseURL: env("WHITECROSS_APP_DATABASE_URL", ""),
-		DBRole:         env("WHITECROSS_DB_ROLE", migrations.AppRole),
-		EventStore:     env("WHITECROSS_EVENTSTORE", "postgres"),
-		HTTPAddr:       env("WHITECROSS_HTTP_ADDR", ":8080"),
-		LogLevel:       env("WHITECROSS_LOG_LEVEL", "info"),
-		TokenKeyFile:   env("WHITECROSS_TOKEN_KEY_FILE", ""),
-		TLSCert:        env("WHITECROSS_TLS_CERT", ""),
-		TLSKey:         env("WHITECROSS_TLS_KEY", ""),
-		AllowedOrigins: list(env("WHITECROSS_CORS_ORIGINS", "")),
-		SessionIdle:    duration("WHITECROSS_SESSION_IDLE", 8*time.Hour),
-		SessionMax:     duration("WHITECROSS_SESSION_MAX", 12*time.Hour),
+		DatabaseURL:     env("WHITECROSS_DATABASE_URL", defaultDatabaseURL),
+		AppDatabaseURL:  env("WHITECROSS_APP_DATABASE_URL", ""),
+		DBRole:          env("WHITECROSS_DB_ROLE", migrations.AppRole),
+		EventStore:      env("WHITECROSS_EVENTSTORE", "postgres"),
+		HTTPAddr:        env("WHITECROSS_HTTP_ADDR", ":8080"),
+		LogLevel:        env("WHITECROSS_LOG_LEVEL", "info"),
+		TokenKeyFile:    env("WHITECROSS_TOKEN_KEY_FILE", ""),
+		TLSCert:         env("WHITECROSS_TLS_CERT", ""),
+		TLSKey:          env("WHITECROSS_TLS_KEY", ""),
+		AllowedOrigins:  list(env("WHITECROSS_CORS_ORIGINS", "")),
+		SessionIdle:     duration("WHITECROSS_SESSION_IDLE", 8*time.Hour),
+		SessionMax:      duration("WHITECROSS_SESSION_MAX", 12*time.Hour),
+		LockoutWindow:   duration("WHITECROSS_LOCKOUT_WINDOW", 15*time.Minute),
+		LockoutFor:      duration("WHITECROSS_LOCKOUT_DURATION", 15*time.Minute),
+		LockoutFailures: number("WHITECROSS_LOCKOUT_FAILURES", 5),
 	}
+}
+
+// number reads a positive whole number; a value that does not parse is
+// -1, which validate reports.
+func number(name string, def int) int {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
 }
 
 func list(s string) []string {
@@ -105,6 +126,10 @@ func (c *config) validate() error {
 		return fmt.Errorf("WHITECROSS_SESSION_IDLE: want a positive duration such as 8h")
 	case c.SessionMax < 0:
 		return fmt.Errorf("WHITECROSS_SESSION_MAX: want a positive duration such as 12h")
+	case c.LockoutWindow < 0 || c.LockoutFor < 0:
+		return fmt.Errorf("WHITECROSS_LOCKOUT_WINDOW, _DURATION: want positive durations such as 15m")
+	case c.LockoutFailures < 0:
+		return fmt.Errorf("WHITECROSS_LOCKOUT_FAILURES: want a positive whole number")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("WHITECROSS_TLS_CERT and WHITECROSS_TLS_KEY: set both or neither")
 	case c.DatabaseURL == "":
