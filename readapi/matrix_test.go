@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/commands"
@@ -523,5 +524,38 @@ func TestChangePassword(t *testing.T) {
 	}
 	if got := w.call(http.MethodPost, "/v1/auth/login", "", readapi.LoginRequest{Email: w.users[co], Password: next}, nil); got != 200 {
 		t.Errorf("new password: %d, want 200", got)
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	w := newWorld(t)
+	byAccount, err := auth.NewLimiter(rate.Every(time.Minute), 3, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := readapi.New(readapi.Config{
+		Logger: zerolog.Nop(),
+		Routes: readapi.AppRoutes(readapi.Services{
+			Accounts: w.accounts, Log: w.log, Now: w.clock.Now, LoginByAccount: byAccount,
+		}),
+		Authenticate: readapi.Authenticator(w.accounts),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv = httptest.NewServer(api.Handler())
+	defer w.srv.Close()
+	bad := readapi.LoginRequest{Email: w.users[nurse], Password: "Wrong-Password-123"}
+	for i := range 3 {
+		if got := w.call(http.MethodPost, "/v1/auth/login", "", bad, nil); got != 401 {
+			t.Fatalf("attempt %d: %d, want 401", i, got)
+		}
+	}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", bad, nil); got != http.StatusTooManyRequests {
+		t.Fatalf("fourth attempt in a minute: %d, want 429", got)
+	}
+	other := readapi.LoginRequest{Email: w.users[co], Password: password}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", other, nil); got != 200 {
+		t.Errorf("another account meanwhile: %d, want 200", got)
 	}
 }
