@@ -66,9 +66,18 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 			if u.PasswordHash != "" {
 				passwordOK, _ = auth.VerifyPassword(u.PasswordHash, cred.Password)
 			}
-			totpOK := u.TOTPEnrolled() && auth.VerifyTOTP(u.TOTPSecret, cred.TOTP, now)
+			// A code is accepted once: only a step after the last one
+			// accepted counts.
+			step, totpOK := auth.MatchTOTP(u.TOTPSecret, cred.TOTP, now)
+			totpOK = u.TOTPEnrolled() && totpOK && step > u.LastTOTPStep
 			var events []domain.Event
 			events, outcome = u.RecordLoginAttempt(now, passwordOK, totpOK, a.cfg.Lockout, sessionID)
+			for i, e := range events {
+				if ok, isOK := e.(domain.LoginSucceeded); isOK && u.TOTPEnrolled() {
+					ok.TOTPStep = step
+					events[i] = ok
+				}
+			}
 			user = u
 			return events, nil
 		})

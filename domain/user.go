@@ -80,6 +80,9 @@ type UserReactivated struct{}
 // LoginSucceeded records a login that started session SessionID.
 type LoginSucceeded struct {
 	SessionID string `json:"session_id"`
+	// TOTPStep is the 30-second step of the second-factor code accepted,
+	// when one was: a code is never accepted twice (RFC 6238, 5.2).
+	TOTPStep int64 `json:"totp_step,omitempty"`
 }
 
 // LoginOutcome is the result of a login attempt: LoginOK, or the reason it
@@ -194,6 +197,9 @@ type User struct {
 	// unlocked since. Locked says whether it is still in force.
 	LockedUntil time.Time
 	TOTPSecret  string // empty when no second factor is enrolled
+	// LastTOTPStep is the step of the last second-factor code accepted; a
+	// login needs a code of a later step.
+	LastTOTPStep int64
 	// Revision is the stream revision of the last event applied: the
 	// expected revision of the next append.
 	Revision uint64
@@ -267,6 +273,7 @@ func (u *User) apply(e Event) bool {
 		u.Active = true
 	case LoginSucceeded:
 		u.failures = nil
+		u.LastTOTPStep = max(u.LastTOTPStep, e.TOTPStep)
 	case LoginFailed:
 		u.recordFailure(e)
 	case UserLocked:

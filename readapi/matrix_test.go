@@ -506,6 +506,16 @@ func TestSecondFactor(t *testing.T) {
 	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 200 {
 		t.Errorf("login with the code: %d, want 200", got)
 	}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 401 {
+		t.Errorf("the same code again: %d, want 401", got)
+	}
+	w.clock.Add(30 * time.Second)
+	if login.TOTP, err = totp.GenerateCode(secret.Secret, w.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 200 {
+		t.Errorf("the next code: %d, want 200", got)
+	}
 }
 
 func TestChangePassword(t *testing.T) {
