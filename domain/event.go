@@ -70,6 +70,17 @@ var decoders = map[string]func([]byte) (Event, error){
 	EmailReserved{}.EventType():    decodeAs[EmailReserved],
 }
 
+// registerEvents adds the decoders of another file's event types; each
+// file that defines events calls it from an init function.
+func registerEvents(more map[string]func([]byte) (Event, error)) {
+	for t, d := range more {
+		if _, dup := decoders[t]; dup {
+			panic("domain: event type " + t + " registered twice")
+		}
+		decoders[t] = d
+	}
+}
+
 func decodeAs[E Event](data []byte) (Event, error) {
 	var e E
 	err := json.Unmarshal(data, &e)

@@ -200,9 +200,15 @@ var userEvents = []Event{
 }
 
 // allEvents has one event of each type of the package.
+// moreEvents are the example events of other files' tests, added by their
+// init functions, so that the round-trip tests cover every type.
+var moreEvents [][]Event
+
 func allEvents() []Event {
 	var all []Event
-	for _, list := range [][]Event{userEvents, organisationEvents, sessionEvents, breakGlassEvents, emailEvents} {
+	lists := append([][]Event{userEvents, organisationEvents, sessionEvents, breakGlassEvents, emailEvents},
+		moreEvents...)
+	for _, list := range lists {
 		all = append(all, list...)
 	}
 	return all
