@@ -47,7 +47,7 @@ const (
 // policy is the role × capability table.
 var policy = map[domain.Role][]Capability{
 	domain.RoleNurse: {
-		ReadClinical, WriteClinical, OpenBreakGlass, ReadOrganisation,
+		ReadClinical, WriteClinical, ManageRoster, OpenBreakGlass, ReadOrganisation,
 	},
 	domain.RoleSchoolAdmin: {
 		ManageRoster, ManageUsers, ReadUsers, ReadOrganisation,

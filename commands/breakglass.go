@@ -11,13 +11,15 @@ import (
 
 // OpenBreakGlass grants actor emergency access to one student outside
 // their scope, for duration (the configured default when zero), with a
-// written reason. The grant is an event; every access under it carries
+// reason code and a written reason. The grant is an event; every access under it carries
 // the break-glass flag.
 func (a *Accounts) OpenBreakGlass(
 	ctx context.Context,
 	actor auth.Principal,
 	meta Meta,
-	studentID, reason string,
+	studentID string,
+	reasonCode domain.BreakGlassReason,
+	reason string,
 	duration time.Duration,
 ) (*domain.BreakGlassGrant, Result, error) {
 	if duration == 0 {
@@ -25,7 +27,8 @@ func (a *Accounts) OpenBreakGlass(
 	}
 	id := newID(meta, "breakglass")
 	events, err := domain.NewBreakGlassGrant(domain.OpenBreakGlass{
-		GrantID: id, UserID: actor.UserID, StudentID: studentID, Reason: reason, Duration: duration,
+		GrantID: id, UserID: actor.UserID, StudentID: studentID,
+		ReasonCode: reasonCode, Reason: reason, Duration: duration,
 	}, a.cfg.Now())
 	if err != nil {
 		return nil, Result{}, err

@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"encoding/json"
+	"slices"
+	"time"
+)
 
 // BreakGlassStream returns the name of break-glass grant id's stream.
 func BreakGlassStream(id string) string { return "breakglass-" + id }
@@ -14,13 +18,47 @@ const (
 // BreakGlassOpened grants a user emergency access to one student's record
 // outside the user's scope (HIPAA's emergency access procedure), from
 // OpenedAt until ExpiresAt, for a written reason.
+//
+// Schema version 2 added ReasonCode, so that reviews can group grants by
+// why the glass was broken rather than parse free text; version-1 grants
+// load with ReasonUnspecified.
 type BreakGlassOpened struct {
-	GrantID   string    `json:"grant_id"`
-	UserID    string    `json:"user_id"`
-	StudentID string    `json:"student_id"`
-	Reason    string    `json:"reason"`
-	OpenedAt  time.Time `json:"opened_at"`
-	ExpiresAt time.Time `json:"expires_at"`
+	GrantID    string           `json:"grant_id"`
+	UserID     string           `json:"user_id"`
+	StudentID  string           `json:"student_id"`
+	ReasonCode BreakGlassReason `json:"reason_code"`
+	Reason     string           `json:"reason"`
+	OpenedAt   time.Time        `json:"opened_at"`
+	ExpiresAt  time.Time        `json:"expires_at"`
+}
+
+// BreakGlassReason says, as a code, why emergency access was opened.
+type BreakGlassReason string
+
+// The reasons for breaking the glass.
+const (
+	ReasonMedicalEmergency BreakGlassReason = "medical_emergency"
+	ReasonContinuityOfCare BreakGlassReason = "continuity_of_care"
+	ReasonInvestigation    BreakGlassReason = "investigation"
+	ReasonOther            BreakGlassReason = "other"
+	// ReasonUnspecified marks grants recorded before reason codes existed.
+	ReasonUnspecified BreakGlassReason = "unspecified"
+)
+
+// BreakGlassReasons are the codes a new grant may give.
+var BreakGlassReasons = []BreakGlassReason{
+	ReasonMedicalEmergency, ReasonContinuityOfCare, ReasonInvestigation, ReasonOther,
+}
+
+// upcastBreakGlassOpenedV1 lifts a version-1 BreakGlassOpened, which had
+// no reason code, to version 2.
+func upcastBreakGlassOpenedV1(data []byte) ([]byte, error) {
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	v["reason_code"] = ReasonUnspecified
+	return json.Marshal(v)
 }
 
 // BreakGlassClosed ends a grant before it expires, or marks one reviewed
@@ -45,9 +83,11 @@ type BreakGlassGrant struct {
 	Reason    string
 	OpenedAt  time.Time
 	ExpiresAt time.Time
-	ClosedAt  time.Time // zero while open
-	ClosedBy  string
-	Revision  uint64 // stream revision of the last event applied
+	// ReasonCode is ReasonUnspecified for grants older than reason codes.
+	ReasonCode BreakGlassReason
+	ClosedAt   time.Time // zero while open
+	ClosedBy   string
+	Revision   uint64 // stream revision of the last event applied
 }
 
 // OpenBreakGlass is the command that opens emergency access.
@@ -58,6 +98,8 @@ type OpenBreakGlass struct {
 	// Reason says why, in 20 to 2000 characters: a reason must say
 	// something. Trimmed by NewBreakGlassGrant.
 	Reason string
+	// ReasonCode is one of BreakGlassReasons.
+	ReasonCode BreakGlassReason
 	// Duration is how long the grant lasts, between MinBreakGlassDuration
 	// and MaxBreakGlassDuration. The caller fills in its default when the
 	// request names none.
@@ -80,6 +122,9 @@ func NewBreakGlassGrant(cmd OpenBreakGlass, now time.Time) ([]Event, error) {
 	errs.add(checkID("student_id", cmd.StudentID, true))
 	reason, reasonErr := checkText("reason", cmd.Reason, reasonRule)
 	errs.add(reasonErr)
+	if !slices.Contains(BreakGlassReasons, cmd.ReasonCode) {
+		errs.add(invalid("reason_code", "must be medical_emergency, continuity_of_care, investigation or other"))
+	}
 	if cmd.Duration < MinBreakGlassDuration || cmd.Duration > MaxBreakGlassDuration {
 		errs.add(invalid("duration", "must be 1 minute to 4 hours"))
 	}
@@ -89,12 +134,13 @@ func NewBreakGlassGrant(cmd OpenBreakGlass, now time.Time) ([]Event, error) {
 
 	now = now.UTC()
 	return []Event{BreakGlassOpened{
-		GrantID:   cmd.GrantID,
-		UserID:    cmd.UserID,
-		StudentID: cmd.StudentID,
-		Reason:    reason,
-		OpenedAt:  now,
-		ExpiresAt: now.Add(cmd.Duration),
+		GrantID:    cmd.GrantID,
+		UserID:     cmd.UserID,
+		StudentID:  cmd.StudentID,
+		ReasonCode: cmd.ReasonCode,
+		Reason:     reason,
+		OpenedAt:   now,
+		ExpiresAt:  now.Add(cmd.Duration),
 	}}, nil
 }
 
@@ -131,12 +177,13 @@ func (g *BreakGlassGrant) Apply(e Event) error {
 
 func (g *BreakGlassGrant) open(e BreakGlassOpened) {
 	*g = BreakGlassGrant{
-		ID:        e.GrantID,
-		UserID:    e.UserID,
-		StudentID: e.StudentID,
-		Reason:    e.Reason,
-		OpenedAt:  e.OpenedAt,
-		ExpiresAt: e.ExpiresAt,
+		ID:         e.GrantID,
+		UserID:     e.UserID,
+		StudentID:  e.StudentID,
+		ReasonCode: e.ReasonCode,
+		Reason:     e.Reason,
+		OpenedAt:   e.OpenedAt,
+		ExpiresAt:  e.ExpiresAt,
 	}
 }
 

@@ -19,23 +19,25 @@ const (
 // breakGlassEvents has one event of each grant type.
 var breakGlassEvents = []Event{
 	BreakGlassOpened{
-		GrantID:   grantID,
-		UserID:    userID,
-		StudentID: studentID,
-		Reason:    emergencyReason,
-		OpenedAt:  t0,
-		ExpiresAt: t0.Add(time.Hour),
+		GrantID:    grantID,
+		UserID:     userID,
+		StudentID:  studentID,
+		ReasonCode: ReasonMedicalEmergency,
+		Reason:     emergencyReason,
+		OpenedAt:   t0,
+		ExpiresAt:  t0.Add(time.Hour),
 	},
 	BreakGlassClosed{At: t0.Add(30 * time.Minute), By: adminID},
 }
 
 func validOpenBreakGlass() OpenBreakGlass {
 	return OpenBreakGlass{
-		GrantID:   grantID,
-		UserID:    userID,
-		StudentID: studentID,
-		Reason:    "  " + emergencyReason + "\n",
-		Duration:  time.Hour,
+		GrantID:    grantID,
+		UserID:     userID,
+		StudentID:  studentID,
+		ReasonCode: ReasonMedicalEmergency,
+		Reason:     "  " + emergencyReason + "\n",
+		Duration:   time.Hour,
 	}
 }
 
@@ -103,9 +105,11 @@ func TestNewBreakGlassGrant(t *testing.T) {
 			func(c *OpenBreakGlass) { *c = OpenBreakGlass{UserID: "x", Reason: "because"} },
 			[]string{
 				"invalid grant_id", "invalid user_id", "invalid student_id",
-				"invalid reason", "invalid duration",
+				"invalid reason", "invalid reason_code", "invalid duration",
 			},
 		},
+		{"reason code unknown", func(c *OpenBreakGlass) { c.ReasonCode = "curiosity" }, []string{"invalid reason_code"}},
+		{"reason code of old grants", func(c *OpenBreakGlass) { c.ReasonCode = ReasonUnspecified }, []string{"invalid reason_code"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -196,15 +200,16 @@ func TestBreakGlassClose(t *testing.T) {
 
 func TestBreakGlassFold(t *testing.T) {
 	want := &BreakGlassGrant{
-		ID:        grantID,
-		UserID:    userID,
-		StudentID: studentID,
-		Reason:    emergencyReason,
-		OpenedAt:  t0,
-		ExpiresAt: t0.Add(time.Hour),
-		ClosedAt:  t0.Add(30 * time.Minute),
-		ClosedBy:  adminID,
-		Revision:  1,
+		ID:         grantID,
+		UserID:     userID,
+		StudentID:  studentID,
+		ReasonCode: ReasonMedicalEmergency,
+		Reason:     emergencyReason,
+		OpenedAt:   t0,
+		ExpiresAt:  t0.Add(time.Hour),
+		ClosedAt:   t0.Add(30 * time.Minute),
+		ClosedBy:   adminID,
+		Revision:   1,
 	}
 	oneByOne := &BreakGlassGrant{}
 	mustApply(t, oneByOne, breakGlassEvents)
@@ -239,5 +244,26 @@ func TestFoldBreakGlassRefusals(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestBreakGlassOpenedVersion1 loads a grant stored before reason codes
+// existed, as version 1, through the upcaster.
+func TestBreakGlassOpenedVersion1(t *testing.T) {
+	v1 := []byte(`{"grant_id":"` + grantID + `","user_id":"` + userID + `","student_id":"` + studentID +
+		`","reason":"` + emergencyReason + `","opened_at":"2026-09-01T08:00:00Z","expires_at":"2026-09-01T09:00:00Z"}`)
+	e, err := DecodeEvent("BreakGlassOpened", 1, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := e.(BreakGlassOpened)
+	if !ok || got.ReasonCode != ReasonUnspecified || got.Reason != emergencyReason || got.GrantID != grantID {
+		t.Fatalf("decoded %#v", e)
+	}
+	if _, version, _, _ := EncodeEvent(got); version != 2 {
+		t.Errorf("written as version %d, want 2", version)
+	}
+	if _, err := DecodeEvent("BreakGlassOpened", 3, v1); !errors.Is(err, ErrUnknownSchemaVersion) {
+		t.Errorf("version 3: %v, want ErrUnknownSchemaVersion", err)
 	}
 }

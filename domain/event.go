@@ -19,10 +19,24 @@ type Event interface {
 	EventType() string
 }
 
-// SchemaVersion is the version of every event's data layout in this
-// package. A type whose layout changes gets version 2 and a decoder that
-// still reads version 1.
+// SchemaVersion is the version of an event's data layout when it has
+// never changed. A type whose layout changes gets the next version and an
+// upcaster in upcasters that lifts the older data, so that every event
+// ever stored still loads.
 const SchemaVersion = 1
+
+// upcasters holds, for each event type whose layout changed, the functions
+// that lift its data one version at a time: element i turns version i+1
+// into version i+2. A type's current version is one more than its number
+// of upcasters.
+var upcasters = map[string][]func([]byte) ([]byte, error){
+	BreakGlassOpened{}.EventType(): {upcastBreakGlassOpenedV1},
+}
+
+// schemaVersion returns the current schema version of eventType.
+func schemaVersion(eventType string) int {
+	return SchemaVersion + len(upcasters[eventType])
+}
 
 var (
 	// ErrUnknownEventType is returned by EncodeEvent and DecodeEvent for a
@@ -101,7 +115,7 @@ func EventTypes() []string {
 // EncodeEvent returns what the log stores of e: its type name, its schema
 // version and its data as JSON. It refuses, with ErrUnknownEventType, an
 // event whose type DecodeEvent could not read back.
-func EncodeEvent(e Event) (eventType string, schemaVersion int, data []byte, err error) {
+func EncodeEvent(e Event) (eventType string, version int, data []byte, err error) {
 	eventType = e.EventType()
 	if _, ok := decoders[eventType]; !ok {
 		return "", 0, nil, fmt.Errorf("encode %s: %w", eventType, ErrUnknownEventType)
@@ -111,28 +125,47 @@ func EncodeEvent(e Event) (eventType string, schemaVersion int, data []byte, err
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("encode %s: %w", eventType, err)
 	}
-	return eventType, SchemaVersion, data, nil
+	return eventType, schemaVersion(eventType), data, nil
 }
 
 // DecodeEvent reads the data of an event the log stored as eventType, in
 // the given schema version (zero means 1), and returns the event as a
 // value, for example a UserCreated. It does not validate the content: the
 // log holds only what commands accepted.
-func DecodeEvent(eventType string, schemaVersion int, data []byte) (Event, error) {
+func DecodeEvent(eventType string, version int, data []byte) (Event, error) {
 	decode, ok := decoders[eventType]
 	if !ok {
 		return nil, fmt.Errorf("decode %s: %w", eventType, ErrUnknownEventType)
 	}
-	if schemaVersion != 0 && schemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("decode %s version %d: %w",
-			eventType, schemaVersion, ErrUnknownSchemaVersion)
+	data, err := upcast(eventType, version, data)
+	if err != nil {
+		return nil, err
 	}
-
 	e, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", eventType, err)
 	}
 	return e, nil
+}
+
+// upcast lifts data of eventType from version (zero means 1) to the
+// current version.
+func upcast(eventType string, version int, data []byte) ([]byte, error) {
+	if version == 0 {
+		version = SchemaVersion
+	}
+	current := schemaVersion(eventType)
+	if version < SchemaVersion || version > current {
+		return nil, fmt.Errorf("decode %s version %d: %w", eventType, version, ErrUnknownSchemaVersion)
+	}
+	for _, up := range upcasters[eventType][version-SchemaVersion:] {
+		var err error
+		if data, err = up(data); err != nil {
+			return nil, fmt.Errorf("upcast %s from version %d: %w", eventType, version, err)
+		}
+		version++
+	}
+	return data, nil
 }
 
 // aggregate is what fold needs of an aggregate's pointer type.

@@ -13,21 +13,25 @@ import (
 // BreakGlassRequest is the body of POST /v1/access/break-glass.
 type BreakGlassRequest struct {
 	StudentID string `json:"student_id"`
-	Reason    string `json:"reason"`
+	// ReasonCode is medical_emergency, continuity_of_care, investigation
+	// or other.
+	ReasonCode string `json:"reason_code"`
+	Reason     string `json:"reason"`
 	// Minutes the grant lasts; the configured default (60) when zero.
 	Minutes int `json:"minutes,omitempty"`
 }
 
 // BreakGlassGrant is one emergency-access grant.
 type BreakGlassGrant struct {
-	ID        string    `json:"id"`
-	UserID    string    `json:"user_id"`
-	StudentID string    `json:"student_id"`
-	Reason    string    `json:"reason"`
-	OpenedAt  time.Time `json:"opened_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Active    bool      `json:"active"`
-	Position  uint64    `json:"position,omitempty"`
+	ID         string    `json:"id"`
+	UserID     string    `json:"user_id"`
+	StudentID  string    `json:"student_id"`
+	ReasonCode string    `json:"reason_code"`
+	Reason     string    `json:"reason"`
+	OpenedAt   time.Time `json:"opened_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Active     bool      `json:"active"`
+	Position   uint64    `json:"position,omitempty"`
 }
 
 // BreakGlassList is the answer of GET /v1/access/break-glass.
@@ -55,7 +59,7 @@ func (h handlers) openBreakGlass(c echo.Context) error {
 		return ValidationError{Fields: []FieldError{{Field: "minutes", Reason: "must not be negative"}}}
 	}
 	g, res, err := h.Accounts.OpenBreakGlass(c.Request().Context(), principal(c), meta(c),
-		req.StudentID, req.Reason, time.Duration(req.Minutes)*time.Minute)
+		req.StudentID, domain.BreakGlassReason(req.ReasonCode), req.Reason, time.Duration(req.Minutes)*time.Minute)
 	if err != nil {
 		return fromCommand(err)
 	}
@@ -78,7 +82,7 @@ func (h handlers) listBreakGlass(c echo.Context) error {
 
 func (h handlers) grant(g *domain.BreakGlassGrant) BreakGlassGrant {
 	return BreakGlassGrant{
-		ID: g.ID, UserID: g.UserID, StudentID: g.StudentID, Reason: g.Reason,
+		ID: g.ID, UserID: g.UserID, StudentID: g.StudentID, ReasonCode: string(g.ReasonCode), Reason: g.Reason,
 		OpenedAt: g.OpenedAt, ExpiresAt: g.ExpiresAt, Active: g.ActiveAt(h.Now()),
 	}
 }

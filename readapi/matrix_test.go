@@ -297,7 +297,7 @@ var matrix = map[string]matrixCase{
 		everyone(200)},
 	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
 		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
-			Reason: "student collapsed in the gym; chart needed for allergies"}
+			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
 		only(200, co)},
@@ -458,7 +458,8 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	w := newWorld(t)
 	var grant readapi.BreakGlassGrant
 	got := w.call(http.MethodPost, "/v1/access/break-glass", w.tokens[nurse], readapi.BreakGlassRequest{
-		StudentID: uuid.NewString(), Reason: "anaphylaxis in class; need the allergy list now", Minutes: 30,
+		StudentID: uuid.NewString(), ReasonCode: "medical_emergency",
+		Reason: "anaphylaxis in class; need the allergy list now", Minutes: 30,
 	}, &grant)
 	if got != 201 || !grant.Active || grant.ExpiresAt.Sub(grant.OpenedAt) != 30*time.Minute {
 		t.Fatalf("open: %d %+v", got, grant)
@@ -478,7 +479,7 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	if l := list(); len(l.Grants) != 1 || l.Grants[0].Active {
 		t.Errorf("after 31 minutes: %+v", l)
 	}
-	short := readapi.BreakGlassRequest{StudentID: uuid.NewString(), Reason: "because"}
+	short := readapi.BreakGlassRequest{StudentID: uuid.NewString(), ReasonCode: "medical_emergency", Reason: "because"}
 	if got := w.call(http.MethodPost, "/v1/access/break-glass", w.tokens[nurse], short, nil); got != 400 {
 		t.Errorf("a reason of one word: %d, want 400", got)
 	}
