@@ -49,7 +49,7 @@ func (c *clock) Add(d time.Duration) {
 // world is a whole service on a fresh database: two districts with a
 // school each, one account per role, all in the first district.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	api      *readapi.Server
 	accounts *commands.Accounts
@@ -62,7 +62,7 @@ type world struct {
 	tokens                  map[domain.Role]string // role → access token
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	db := pgtest.New(t)
 	l := postgres.New(db.AppPool(t), postgres.Config{})
