@@ -87,7 +87,7 @@ func fields(t reflect.Type, prefix string) [][2]string {
 			name = f.Name
 		}
 		kind := typeName(f.Type)
-		if strings.Contains(opts, "omitempty") {
+		if strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") {
 			kind += ", optional"
 		}
 		rows = append(rows, [2]string{prefix + name, kind})
