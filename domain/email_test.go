@@ -26,3 +26,19 @@ func TestEmailStream(t *testing.T) {
 		t.Error("the login-attempts stream is the reservation stream")
 	}
 }
+
+func init() {
+	moreEvents = append(moreEvents, []Event{
+		StudentNumberReserved{StudentID: "7c9e6679-7425-40de-944b-e07fc1f90ae7"},
+	})
+}
+
+func TestStudentNumberStream(t *testing.T) {
+	a := StudentNumberStream("d1", "S-1001")
+	if a == StudentNumberStream("d2", "S-1001") || a == StudentNumberStream("d1", "S-1002") {
+		t.Error("distinct numbers or districts share a stream")
+	}
+	if strings.Contains(a, "S-1001") {
+		t.Errorf("stream %s must hold a digest, not the number", a)
+	}
+}

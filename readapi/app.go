@@ -16,6 +16,7 @@ import (
 // Services are what the application's routes call.
 type Services struct {
 	Accounts *commands.Accounts
+	Clinic   *commands.Clinic
 	Log      eventstore.Store
 	// LoginByAccount and LoginByAddress limit login attempts per address
 	// typed and per client address; nil means no limit.
@@ -57,6 +58,12 @@ func AppRoutes(s Services) []Route {
 	routes = append(routes, h.organisationRoutes()...)
 	routes = append(routes, h.breakGlassRoutes()...)
 	routes = append(routes, h.selfRoutes()...)
+	if s.Clinic != nil {
+		routes = append(routes, h.studentRoutes()...)
+		routes = append(routes, h.entryRoutes()...)
+		routes = append(routes, h.medicationRoutes()...)
+		routes = append(routes, h.alertRoutes()...)
+	}
 	return routes
 }
 

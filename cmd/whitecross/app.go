@@ -75,6 +75,10 @@ func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts,
 // with login limited to 10 attempts a minute per address typed and 30 per
 // client address.
 func appRoutes(accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
+	clinic, err := commands.NewClinic(d.store, accounts, commands.ClinicConfig{})
+	if err != nil {
+		return nil, err
+	}
 	byAccount, err := auth.NewLimiter(rate.Every(6*time.Second), 10, 100_000)
 	if err != nil {
 		return nil, err
@@ -84,6 +88,7 @@ func appRoutes(accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
 		return nil, err
 	}
 	return readapi.AppRoutes(readapi.Services{
-		Accounts: accounts, Log: d.store, LoginByAccount: byAccount, LoginByAddress: byAddress,
+		Accounts: accounts, Clinic: clinic, Log: d.store,
+		LoginByAccount: byAccount, LoginByAddress: byAddress,
 	}), nil
 }
