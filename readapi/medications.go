@@ -81,14 +81,7 @@ func (h handlers) medicationRoutes() []Route {
 	return []Route{
 		{Method: http.MethodPost, Path: "/v1/students/:id/medication-orders", Summary: "Record a medication order",
 			Access: write, Request: OrderRequest{}, Response: Written{}, Status: http.StatusCreated,
-			Handler: h.clinical(http.StatusCreated, readAs(func(r OrderRequest, s *domain.Student, _ time.Time) ([]domain.Event, error) {
-				return s.Medications.NewOrder(domain.OrderMedication{OrderID: r.OrderID, DrugName: r.DrugName,
-					RxNorm: r.RxNorm, NDC: r.NDC, Ingredients: r.Ingredients, DrugClasses: r.DrugClasses,
-					Strength: r.Strength, DoseAmount: r.DoseAmount, DoseUnit: r.DoseUnit, Route: r.Route,
-					Schedule: r.Schedule, TimeCritical: r.TimeCritical, StartOn: r.StartOn, EndOn: r.EndOn,
-					Prescriber: r.Prescriber, ConsentOn: r.ConsentOn, ControlledSchedule: r.ControlledSchedule,
-					WitnessRequired: r.WitnessRequired})
-			}))},
+			Handler: h.clinical(http.StatusCreated, newOrder)},
 		{Method: http.MethodPost, Path: "/v1/students/:id/medication-orders/:order/discontinue",
 			Summary: "Discontinue a medication order", Access: write, Request: DiscontinueRequest{},
 			Response: Written{}, Handler: h.clinical(http.StatusOK, discontinue)},
@@ -101,6 +94,19 @@ func (h handlers) medicationRoutes() []Route {
 			Access:  write, Request: DoseNotGivenRequest{}, Response: Written{}, Status: http.StatusCreated,
 			Handler: h.doseNotGiven},
 	}
+}
+
+func newOrder(c echo.Context) (commands.ChartChange, error) {
+	var r OrderRequest
+	by := principal(c).UserID
+	return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
+		return s.Medications.NewOrder(domain.OrderMedication{OrderID: r.OrderID, DrugName: r.DrugName,
+			RxNorm: r.RxNorm, NDC: r.NDC, Ingredients: r.Ingredients, DrugClasses: r.DrugClasses,
+			Strength: r.Strength, DoseAmount: r.DoseAmount, DoseUnit: r.DoseUnit, Route: r.Route,
+			Schedule: r.Schedule, TimeCritical: r.TimeCritical, StartOn: r.StartOn, EndOn: r.EndOn,
+			Prescriber: r.Prescriber, ConsentOn: r.ConsentOn, ControlledSchedule: r.ControlledSchedule,
+			WitnessRequired: r.WitnessRequired, OrderedBy: by})
+	}, bind(c, &r)
 }
 
 func discontinue(c echo.Context) (commands.ChartChange, error) {

@@ -1,0 +1,129 @@
+package readapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/readapi"
+)
+
+// refusalBody is what a refusal says.
+type refusalBody struct {
+	Status int                   `json:"status"`
+	Checks []readapi.FailedCheck `json:"checks"`
+	Errors []readapi.FieldError  `json:"errors"`
+}
+
+// callProblem sends one request and decodes the problem it answers.
+func (w *world) callProblem(method, path, token string, body any) (int, refusalBody) {
+	w.t.Helper()
+	var buf strings.Builder
+	json.NewEncoder(&buf).Encode(body)
+	req, _ := http.NewRequestWithContext(w.t.Context(), method, w.srv.URL+path, strings.NewReader(buf.String()))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p refusalBody
+	json.NewDecoder(resp.Body).Decode(&p)
+	return resp.StatusCode, p
+}
+
+// TestMedicationSafetyScenario is the day a nurse would try first: enrol
+// a student, record a life-threatening penicillin allergy, see amoxicillin
+// refused with the allergy named and the blocked attempt in the log, give
+// a correct scheduled dose of another medication, see the same dose again
+// refused as a duplicate, and find the log intact.
+func TestMedicationSafetyScenario(t *testing.T) {
+	w := newWorld(t)
+	nurseToken := w.tokens[nurse]
+
+	var student readapi.Written
+	enrol := readapi.EnrolRequest{StudentNumber: "S-2041", DistrictID: w.districtIn, SchoolID: w.schoolIn,
+		GivenName: "Maya", FamilyName: "Okafor", BirthDate: "2017-03-14", Grade: "3", Gender: "female",
+		EnrolledOn: "2025-08-20"}
+	if got := w.call(http.MethodPost, "/v1/students", nurseToken, enrol, &student); got != 201 {
+		t.Fatalf("enrol: %d", got)
+	}
+	base := "/v1/students/" + student.ID
+
+	allergy := readapi.AllergyRequest{EntryID: uuid.NewString(), Allergen: "penicillin",
+		AllergenType: "medication", Severity: "life-threatening", Reaction: "anaphylaxis",
+		EpinephrineRequired: true, EpinephrineLocation: "nurse office, cabinet 2",
+		EpinephrineExpires: "2027-06-30"}
+	if got := w.call(http.MethodPost, base+"/allergies", nurseToken, allergy, nil); got != 201 {
+		t.Fatalf("allergy: %d", got)
+	}
+
+	// Orders due now, in the school's zone.
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	order := func(drug string, ingredients ...string) string {
+		req := readapi.OrderRequest{OrderID: uuid.NewString(), DrugName: drug, Ingredients: ingredients,
+			Strength: "250 mg/5 mL", DoseAmount: "5", DoseUnit: "mL", Route: "oral",
+			Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed, Times: []string{due.Format("15:04")},
+				TimeZone: "America/Chicago"},
+			StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 0, 10).Format(time.DateOnly),
+			Prescriber: domain.Prescriber{Name: "Dr. A. Chen"}, ConsentOn: due.AddDate(0, 0, -2).Format(time.DateOnly)}
+		if got, p := w.callProblem(http.MethodPost, base+"/medication-orders", nurseToken, req); got != 201 {
+			t.Fatalf("order %s: %d %+v", drug, got, p)
+		}
+		return req.OrderID
+	}
+	dose := func(orderID, drug string) readapi.AdministrationRequest {
+		return readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: orderID, StudentID: student.ID,
+			DrugName: drug, DoseAmount: "5", DoseUnit: "mL", Route: "oral",
+			GivenAt: due.Add(2 * time.Minute), ScheduledFor: due}
+	}
+
+	amoxicillin := order("Amoxicillin", "amoxicillin")
+	got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, dose(amoxicillin, "Amoxicillin"))
+	if got != http.StatusUnprocessableEntity {
+		t.Fatalf("amoxicillin: %d %+v, want 422", got, p)
+	}
+	if !hasCheck(p, "allergy", allergy.EntryID) {
+		t.Errorf("refusal does not name the penicillin allergy: %+v", p.Checks)
+	}
+	if types := w.events(domain.StudentStream(student.ID)); !slices.Contains(types, "MedicationAdministrationBlocked") {
+		t.Errorf("blocked attempt not in the log: %v", types)
+	}
+
+	cetirizine := order("Cetirizine", "cetirizine")
+	first := dose(cetirizine, "Cetirizine")
+	if got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, first); got != 201 {
+		t.Fatalf("cetirizine in its window: %d %+v, want 201", got, p)
+	}
+	again := first
+	again.AttemptID = uuid.NewString()
+	got, p = w.callProblem(http.MethodPost, base+"/administrations", nurseToken, again)
+	if got != http.StatusUnprocessableEntity || !hasCheck(p, "duplicate", "") {
+		t.Errorf("the same dose again: %d %+v, want 422 duplicate", got, p)
+	}
+
+	var problems []eventstore.Problem
+	n, err := eventstore.Verify(t.Context(), w.log, eventstore.VerifyOptions{ContiguousPositions: true},
+		func(p eventstore.Problem) bool { problems = append(problems, p); return true })
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("verify after %d events: %v %v", n, err, problems)
+	}
+}
+
+func hasCheck(p refusalBody, check, mention string) bool {
+	for _, c := range p.Checks {
+		if c.Check == check && strings.Contains(c.Reason, mention) {
+			return true
+		}
+	}
+	return false
+}
