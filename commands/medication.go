@@ -128,3 +128,57 @@ func (c *Clinic) DoseNotGiven(
 		return nil, invalid("outcome", "must be refused, missed or held")
 	})
 }
+
+// StockCount is a controlled-substance receipt or shift count at a school,
+// made with a witness who confirms with their own credentials.
+type StockCount struct {
+	// Kind is "receipt" or "shift_count".
+	Kind     string
+	DrugName string
+	OrderID  string // of a receipt, optional
+	Quantity int    // received, or counted at the shift change
+	Witness  Witness
+}
+
+// CountStock records a receipt or a shift count of a controlled substance
+// at a school of the caller's; a count that differs from the stock
+// expected also records a discrepancy.
+func (c *Clinic) CountStock(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	school string,
+	in StockCount,
+) (Result, error) {
+	if !actor.Can(auth.WriteClinical) || !actor.AtSchool(school) {
+		return Result{}, forbidden("the school is not one of yours")
+	}
+	witness, ok, err := c.accounts.VerifyWitness(ctx, in.Witness)
+	if err != nil {
+		return Result{}, err
+	}
+	if !ok {
+		return Result{}, invalid("witness", "must be another active nurse, confirmed by their own credentials")
+	}
+	meta.SchoolID = school
+	now := c.now().UTC()
+	return execute(ctx, c.store, domain.ControlledStream(school), meta,
+		func(history []domain.Event) ([]domain.Event, error) {
+			stock := &domain.ControlledStock{}
+			if len(history) > 0 {
+				var err error
+				if stock, err = domain.FoldControlledStock(history); err != nil {
+					return nil, err
+				}
+			}
+			switch in.Kind {
+			case "receipt":
+				return stock.Receive(domain.ReceiveStock{DrugName: in.DrugName, OrderID: in.OrderID,
+					Quantity: in.Quantity, ReceivedBy: actor.UserID, WitnessID: witness, At: now})
+			case "shift_count":
+				return stock.RecordShiftCount(domain.ShiftCount{DrugName: in.DrugName, Counted: in.Quantity,
+					By: actor.UserID, WitnessID: witness, At: now})
+			}
+			return nil, invalid("kind", "must be receipt or shift_count")
+		})
+}

@@ -63,6 +63,7 @@ func AppRoutes(s Services) []Route {
 		routes = append(routes, h.entryRoutes()...)
 		routes = append(routes, h.medicationRoutes()...)
 		routes = append(routes, h.alertRoutes()...)
+		routes = append(routes, h.controlledRoutes()...)
 	}
 	return routes
 }

@@ -331,6 +331,14 @@ var matrix = map[string]matrixCase{
 		}
 		return http.StatusCreated
 	}},
+	"POST /v1/schools/:id/controlled-substances": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-substances", readapi.StockCountRequest{}
+	}, func(r domain.Role, in bool) int {
+		if !auth.Can(r, auth.WriteClinical) || !in {
+			return http.StatusForbidden
+		}
+		return allowed
+	}},
 	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
 		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
 			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}

@@ -180,3 +180,36 @@ func (h handlers) doseNotGiven(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, Written{ID: r.AttemptID, Position: res.Position})
 }
+
+// StockCountRequest is the body of POST /v1/schools/{id}/controlled-substances.
+type StockCountRequest struct {
+	// Kind is receipt or shift_count.
+	Kind     string             `json:"kind"`
+	DrugName string             `json:"drug_name"`
+	OrderID  string             `json:"order_id,omitempty"`
+	Quantity int                `json:"quantity"`
+	Witness  WitnessCredentials `json:"witness"`
+}
+
+func (h handlers) controlledRoutes() []Route {
+	return []Route{
+		{Method: http.MethodPost, Path: "/v1/schools/:id/controlled-substances",
+			Summary: "Record a controlled-substance receipt or shift count, with a witness",
+			Access:  Access{Capability: auth.WriteClinical}, Request: StockCountRequest{}, Response: Written{},
+			Status: http.StatusCreated, Handler: h.countStock},
+	}
+}
+
+func (h handlers) countStock(c echo.Context) error {
+	var r StockCountRequest
+	if err := bind(c, &r); err != nil {
+		return err
+	}
+	res, err := h.Clinic.CountStock(c.Request().Context(), principal(c), meta(c), c.Param("id"),
+		commands.StockCount{Kind: r.Kind, DrugName: r.DrugName, OrderID: r.OrderID, Quantity: r.Quantity,
+			Witness: commands.Witness{Email: r.Witness.Email, Password: r.Witness.Password, TOTP: r.Witness.TOTP}})
+	if err != nil {
+		return fromCommand(err)
+	}
+	return c.JSON(http.StatusCreated, Written{ID: c.Param("id"), Position: res.Position})
+}

@@ -127,3 +127,61 @@ func hasCheck(p refusalBody, check, mention string) bool {
 	}
 	return false
 }
+
+// TestControlledSubstance receives stock with a witness, refuses a
+// schedule II dose without one, records it with one and its count-back,
+// and records a discrepancy at a shift count that does not match.
+func TestControlledSubstance(t *testing.T) {
+	w := newWorld(t)
+	nurseToken := w.tokens[nurse]
+	second := "second-nurse@district.example"
+	w.createUser(second, domain.RoleNurse, w.schoolIn)
+	witness := readapi.WitnessCredentials{Email: second, Password: password}
+
+	stock := "/v1/schools/" + w.schoolIn + "/controlled-substances"
+	receipt := readapi.StockCountRequest{Kind: "receipt", DrugName: "Methylphenidate", Quantity: 30, Witness: witness}
+	if got, p := w.callProblem(http.MethodPost, stock, nurseToken, receipt); got != 201 {
+		t.Fatalf("receipt: %d %+v", got, p)
+	}
+	self := receipt
+	self.Witness = readapi.WitnessCredentials{Email: w.users[nurse], Password: password}
+	if got, _ := w.callProblem(http.MethodPost, stock, nurseToken, self); got != 422 {
+		t.Errorf("the nurse as their own witness: %d, want 422", got)
+	}
+
+	base := "/v1/students/" + w.studentIn
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	order := readapi.OrderRequest{OrderID: uuid.NewString(), DrugName: "Methylphenidate",
+		Ingredients: []string{"methylphenidate"}, Strength: "10 mg", DoseAmount: "1", DoseUnit: "tablet",
+		Route: "oral", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed,
+			Times: []string{due.Format("15:04")}, TimeZone: "America/Chicago"},
+		StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 1, 0).Format(time.DateOnly),
+		Prescriber: domain.Prescriber{Name: "Dr. B. Ortiz"}, ConsentOn: due.AddDate(0, 0, -3).Format(time.DateOnly),
+		ControlledSchedule: "II"}
+	if got, p := w.callProblem(http.MethodPost, base+"/medication-orders", nurseToken, order); got != 201 {
+		t.Fatalf("order: %d %+v", got, p)
+	}
+	remaining := 29
+	dose := readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: order.OrderID,
+		StudentID: w.studentIn, DrugName: "Methylphenidate", DoseAmount: "1", DoseUnit: "tablet",
+		Route: "oral", GivenAt: due.Add(time.Minute), ScheduledFor: due, RemainingCounted: &remaining}
+	got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, dose)
+	if got != 422 || !hasCheck(p, "witness", "") {
+		t.Fatalf("schedule II without a witness: %d %+v, want 422 witness", got, p)
+	}
+	dose.AttemptID = uuid.NewString()
+	dose.Witness = &witness
+	if got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, dose); got != 201 {
+		t.Fatalf("with a witness: %d %+v", got, p)
+	}
+	shift := readapi.StockCountRequest{Kind: "shift_count", DrugName: "Methylphenidate", Quantity: 28, Witness: witness}
+	if got, p := w.callProblem(http.MethodPost, stock, nurseToken, shift); got != 201 {
+		t.Fatalf("shift count: %d %+v", got, p)
+	}
+	types := w.events(domain.ControlledStream(w.schoolIn))
+	want := []string{"StockReceived", "CountBackRecorded", "ShiftCountRecorded", "DiscrepancyRecorded"}
+	if strings.Join(types, " ") != strings.Join(want, " ") {
+		t.Errorf("controlled stream: %v, want %v", types, want)
+	}
+}

@@ -61,19 +61,46 @@ type ContactRequest struct {
 // TODO: served from the log for now; the read models and the access event
 // of every read come with the audited-reads work.
 type ChartResponse struct {
-	ID            string         `json:"id"`
-	StudentNumber string         `json:"student_number"`
-	SchoolID      string         `json:"school_id"`
-	GivenName     string         `json:"given_name"`
-	FamilyName    string         `json:"family_name"`
-	BirthDate     string         `json:"birth_date"`
-	Grade         string         `json:"grade"`
-	Enrolled      bool           `json:"enrolled"`
-	Entries       []ChartEntry   `json:"entries"`
-	Orders        []domain.Order `json:"medication_orders"`
-	Doses         []DoseRecord   `json:"administrations"`
-	Alerts        []domain.Alert `json:"active_alerts"`
-	Revision      uint64         `json:"revision"`
+	ID            string       `json:"id"`
+	StudentNumber string       `json:"student_number"`
+	SchoolID      string       `json:"school_id"`
+	GivenName     string       `json:"given_name"`
+	FamilyName    string       `json:"family_name"`
+	BirthDate     string       `json:"birth_date"`
+	Grade         string       `json:"grade"`
+	Enrolled      bool         `json:"enrolled"`
+	Entries       []ChartEntry `json:"entries"`
+	Orders        []OrderView  `json:"medication_orders"`
+	Doses         []DoseRecord `json:"administrations"`
+	Alerts        []AlertView  `json:"active_alerts"`
+	Revision      uint64       `json:"revision"`
+}
+
+// OrderView is a medication order on a chart.
+type OrderView struct {
+	ID                 string              `json:"id"`
+	DrugName           string              `json:"drug_name"`
+	Ingredients        []string            `json:"ingredients"`
+	Strength           string              `json:"strength"`
+	DoseAmount         string              `json:"dose_amount"`
+	DoseUnit           string              `json:"dose_unit"`
+	Route              string              `json:"route"`
+	Schedule           domain.DoseSchedule `json:"schedule"`
+	TimeCritical       bool                `json:"time_critical"`
+	StartOn            string              `json:"start_on"`
+	EndOn              string              `json:"end_on"`
+	ControlledSchedule string              `json:"controlled_schedule,omitempty"`
+	WitnessRequired    bool                `json:"witness_required"`
+	Discontinued       bool                `json:"discontinued"`
+}
+
+// AlertView is an emergency alert still active.
+type AlertView struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`
+	Location       string    `json:"location"`
+	RaisedAt       time.Time `json:"raised_at"`
+	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
 }
 
 // ChartEntry is one entry of a chart, corrections applied.
@@ -171,8 +198,18 @@ func (h handlers) chart(c echo.Context) error {
 	}
 	out := ChartResponse{ID: s.ID, StudentNumber: s.StudentNumber, SchoolID: s.SchoolID,
 		GivenName: s.GivenName, FamilyName: s.FamilyName, BirthDate: string(s.BirthDate),
-		Grade: string(s.Grade), Enrolled: s.Enrolled(), Orders: s.Medications.Orders(),
-		Alerts: s.ActiveAlerts(), Revision: s.Revision}
+		Grade: string(s.Grade), Enrolled: s.Enrolled(), Revision: s.Revision}
+	for _, o := range s.Medications.Orders() {
+		out.Orders = append(out.Orders, OrderView{ID: o.ID, DrugName: o.DrugName, Ingredients: o.Ingredients,
+			Strength: o.Strength, DoseAmount: o.DoseAmount, DoseUnit: o.DoseUnit, Route: o.Route,
+			Schedule: o.Schedule, TimeCritical: o.TimeCritical, StartOn: o.StartOn, EndOn: o.EndOn,
+			ControlledSchedule: o.ControlledSchedule, WitnessRequired: o.WitnessRequired,
+			Discontinued: o.Discontinued()})
+	}
+	for _, a := range s.ActiveAlerts() {
+		out.Alerts = append(out.Alerts, AlertView{ID: a.ID, Kind: string(a.Kind), Location: a.Location,
+			RaisedAt: a.RaisedAt, AcknowledgedAt: a.AcknowledgedAt})
+	}
 	for _, e := range s.Entries() {
 		out.Entries = append(out.Entries, ChartEntry{ID: e.ID, Kind: string(e.Kind), Values: e.Current,
 			Amendments: e.Amendments, InError: e.InError})
