@@ -64,6 +64,9 @@ func (c *Clinic) Administer(
 		}
 		return events, nil
 	})
+	if res.Repeated {
+		return res, repeatedRefusal(res.Events)
+	}
 	if err != nil || order == nil || order.ControlledSchedule == "" || in.RemainingCounted == nil {
 		return res, err
 	}
@@ -181,4 +184,15 @@ func (c *Clinic) CountStock(
 			}
 			return nil, invalid("kind", "must be receipt or shift_count")
 		})
+}
+
+// repeatedRefusal answers a retried administration as the first try was
+// answered: a blocked attempt is refused again with the same checks.
+func repeatedRefusal(events []domain.Event) error {
+	for _, e := range events {
+		if b, ok := e.(domain.MedicationAdministrationBlocked); ok {
+			return &domain.Refusal{Checks: b.Failed}
+		}
+	}
+	return nil
 }

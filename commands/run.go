@@ -55,8 +55,10 @@ type Result struct {
 	// must wait until the read models have seen it.
 	Position uint64
 	// Repeated is true when an earlier request with the same idempotency
-	// key had already done this; nothing new was appended.
+	// key had already done this; nothing new was appended, and Events are
+	// the events that request appended.
 	Repeated bool
+	Events   []domain.Event
 }
 
 // history is a stream as a command sees it: its decoded events and where
@@ -164,7 +166,8 @@ func repeated(stream string, meta Meta, h history) (Result, bool) {
 		for last+1 < len(h.ids) && h.ids[last+1] == eventID(meta.IdempotencyKey, stream, last+1-i) {
 			last++
 		}
-		return Result{Stream: stream, Revision: uint64(last), Position: h.positions[last], Repeated: true}, true
+		return Result{Stream: stream, Revision: uint64(last), Position: h.positions[last],
+			Repeated: true, Events: h.events[i : last+1]}, true
 	}
 	return Result{}, false
 }

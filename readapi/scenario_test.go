@@ -185,3 +185,58 @@ func TestControlledSubstance(t *testing.T) {
 		t.Errorf("controlled stream: %v, want %v", types, want)
 	}
 }
+
+// TestRetriedRequests sends each request twice with one Idempotency-Key,
+// as a web app does when a response is lost: the second gets the first's
+// answer and the log grows once.
+func TestRetriedRequests(t *testing.T) {
+	w := newWorld(t)
+	tok := w.tokens[nurse]
+	send := func(path string, body any) (int, readapi.Written) {
+		var buf strings.Builder
+		json.NewEncoder(&buf).Encode(body)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, w.srv.URL+path, strings.NewReader(buf.String()))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Idempotency-Key", "key-"+path)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out readapi.Written
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	base := "/v1/students/" + w.studentIn
+	allergy := readapi.AllergyRequest{EntryID: uuid.NewString(), Allergen: "penicillin",
+		AllergenType: "medication", Severity: "severe"}
+	first, a := send(base+"/allergies", allergy)
+	second, b := send(base+"/allergies", allergy)
+	if first != 201 || second != 201 || a.Position != b.Position {
+		t.Fatalf("allergy twice: %d %+v, %d %+v", first, a, second, b)
+	}
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	order := readapi.OrderRequest{OrderID: uuid.NewString(), DrugName: "Amoxicillin",
+		Ingredients: []string{"amoxicillin"}, Strength: "250 mg", DoseAmount: "1", DoseUnit: "capsule",
+		Route: "oral", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed,
+			Times: []string{due.Format("15:04")}, TimeZone: "America/Chicago"},
+		StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 0, 5).Format(time.DateOnly),
+		Prescriber: domain.Prescriber{Name: "Dr. C"}, ConsentOn: due.AddDate(0, 0, -1).Format(time.DateOnly)}
+	if got, _ := send(base+"/medication-orders", order); got != 201 {
+		t.Fatalf("order: %d", got)
+	}
+	dose := readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: order.OrderID,
+		StudentID: w.studentIn, DrugName: "Amoxicillin", DoseAmount: "1", DoseUnit: "capsule", Route: "oral",
+		GivenAt: due.Add(time.Minute), ScheduledFor: due}
+	before := len(w.events(domain.StudentStream(w.studentIn)))
+	first, _ = send(base+"/administrations", dose)
+	second, _ = send(base+"/administrations", dose)
+	if first != 422 || second != 422 {
+		t.Errorf("blocked dose twice: %d then %d, want 422 both", first, second)
+	}
+	if after := len(w.events(domain.StudentStream(w.studentIn))); after != before+1 {
+		t.Errorf("the chart grew by %d events, want 1", after-before)
+	}
+}
