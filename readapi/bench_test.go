@@ -1,0 +1,153 @@
+package readapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/readapi"
+)
+
+const (
+	benchRate    = 500 // commands a second
+	benchSeconds = 4
+)
+
+// BenchmarkAdministration gives medication doses end to end (HTTP, token,
+// load the chart, decide every rule, append) at 500 commands a second,
+// each to another student's chart, and reports the latency percentiles;
+// "noop" sends GET /healthz at the same pace on the same server, the
+// limit beside it.
+func BenchmarkAdministration(b *testing.B) {
+	w := newWorld(b)
+	doses := seedDoses(b, w, benchRate*benchSeconds)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
+	b.Run("administer", func(b *testing.B) {
+		for b.Loop() {
+			reportPaced(b, client, func(i int) *http.Request {
+				body, _ := json.Marshal(doses[i].body)
+				req, _ := http.NewRequest(http.MethodPost, w.srv.URL+doses[i].path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+w.tokens[nurse])
+				return req
+			}, http.StatusCreated)
+		}
+	})
+	b.Run("noop", func(b *testing.B) {
+		for b.Loop() {
+			reportPaced(b, client, func(int) *http.Request {
+				req, _ := http.NewRequest(http.MethodGet, w.srv.URL+"/healthz", nil)
+				return req
+			}, http.StatusOK)
+		}
+	})
+}
+
+type dose struct {
+	path string
+	body readapi.AdministrationRequest
+}
+
+// seedDoses enrols n students at the nurse's school, each with an order
+// due now, and returns one correct dose for each.
+func seedDoses(b *testing.B, w *world, n int) []dose {
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	registrar := auth.Principal{UserID: system.UserID, Roles: []domain.Role{domain.RoleNurse},
+		Schools: []string{w.schoolIn}}
+	doses := make([]dose, n)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := g; i < n; i += 8 {
+				doses[i] = seedDose(b, w, registrar, due)
+			}
+		})
+	}
+	wg.Wait()
+	return doses
+}
+
+func seedDose(b *testing.B, w *world, registrar auth.Principal, due time.Time) dose {
+	ctx := b.Context()
+	id, _, err := w.clinic.Enrol(ctx, registrar, commands.Meta{}, domain.EnrollStudent{
+		StudentNumber: uuid.NewString()[:12], DistrictID: w.districtIn, SchoolID: w.schoolIn,
+		GivenName: "Bench", FamilyName: "Student", BirthDate: "2014-05-01", Grade: "6",
+		Gender: "unknown", EnrolledOn: "2025-08-20"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	order := uuid.NewString()
+	_, err = w.clinic.Chart(ctx, registrar, commands.Meta{}, id,
+		func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
+			return s.Medications.NewOrder(domain.OrderMedication{OrderID: order, DrugName: "Albuterol",
+				Ingredients: []string{"albuterol"}, Strength: "90 mcg", DoseAmount: "2", DoseUnit: "puff",
+				Route: "inhaled", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed,
+					Times: []string{due.Format("15:04")}, TimeZone: "America/Chicago"},
+				StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 1, 0).Format(time.DateOnly),
+				Prescriber: domain.Prescriber{Name: "Dr. D"}, ConsentOn: due.AddDate(0, 0, -1).Format(time.DateOnly),
+				OrderedBy: registrar.UserID})
+		})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dose{path: "/v1/students/" + id + "/administrations", body: readapi.AdministrationRequest{
+		AttemptID: uuid.NewString(), OrderID: order, StudentID: id, DrugName: "Albuterol",
+		DoseAmount: "2", DoseUnit: "puff", Route: "inhaled", GivenAt: due.Add(time.Minute), ScheduledFor: due}}
+}
+
+// reportPaced sends benchRate requests a second for benchSeconds, each
+// in its own goroutine at its scheduled time, and reports the achieved
+// rate and the latency percentiles.
+func reportPaced(b *testing.B, client *http.Client, request func(i int) *http.Request, want int) {
+	total := benchRate * benchSeconds
+	lat := make([]time.Duration, total)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	start := time.Now()
+	for i := range total {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / benchRate)))
+		wg.Go(func() {
+			t0 := time.Now()
+			resp, err := client.Do(request(i))
+			lat[i] = time.Since(t0)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != want {
+				mu.Lock()
+				failures = append(failures, fmt.Sprint(err, statusOf(resp)))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(failures) > 0 {
+		b.Fatalf("%d of %d requests failed, first: %s", len(failures), total, failures[0])
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(total)/elapsed.Seconds(), "commands/s")
+	b.ReportMetric(ms(lat[total/2]), "p50-ms")
+	b.ReportMetric(ms(lat[total*99/100]), "p99-ms")
+}
+
+func statusOf(resp *http.Response) int {
+	if resp == nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
