@@ -34,7 +34,7 @@ func (a *Accounts) OpenBreakGlass(
 		return nil, Result{}, err
 	}
 	meta.BreakGlass = true
-	res, err := execute(ctx, a.store, domain.BreakGlassStream(id), meta, onlyOnce(events))
+	res, err := execute(ctx, a.store, domain.BreakGlassStream(id), &meta, onlyOnce(events))
 	if err != nil {
 		return nil, res, err
 	}

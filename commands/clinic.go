@@ -61,7 +61,7 @@ func (c *Clinic) Enrol(
 	if err != nil || school.DistrictID != cmd.DistrictID {
 		return "", Result{}, invalid("school_id", "names no school of the district")
 	}
-	_, err = execute(ctx, c.store, domain.StudentNumberStream(cmd.DistrictID, cmd.StudentNumber), meta,
+	_, err = execute(ctx, c.store, domain.StudentNumberStream(cmd.DistrictID, cmd.StudentNumber), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return []domain.Event{domain.StudentNumberReserved{StudentID: cmd.StudentID}}, nil
@@ -75,7 +75,7 @@ func (c *Clinic) Enrol(
 	if err != nil {
 		return "", Result{}, err
 	}
-	res, err := execute(ctx, c.store, domain.StudentStream(cmd.StudentID), meta, onlyOnce(events))
+	res, err := execute(ctx, c.store, domain.StudentStream(cmd.StudentID), &meta, onlyOnce(events))
 	return cmd.StudentID, res, err
 }
 
@@ -109,7 +109,6 @@ func (c *Clinic) Chart(
 		if !actor.Can(auth.WriteClinical) || !actor.AtSchool(s.SchoolID) {
 			return nil, forbidden("the student is not at one of your schools")
 		}
-		meta.SchoolID = s.SchoolID
 		return change(s, c.now())
 	})
 }
@@ -140,7 +139,7 @@ func (c *Clinic) onStudent(
 	if !domain.ValidID(studentID) {
 		return Result{}, fmt.Errorf("student: %w", ErrNotFound)
 	}
-	return execute(ctx, c.store, domain.StudentStream(studentID), meta,
+	return execute(ctx, c.store, domain.StudentStream(studentID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return nil, fmt.Errorf("student %s: %w", studentID, ErrNotFound)
@@ -149,6 +148,8 @@ func (c *Clinic) onStudent(
 			if err != nil {
 				return nil, err
 			}
+			// Every event on a chart names the student's school.
+			meta.SchoolID = s.SchoolID
 			return decide(s)
 		})
 }

@@ -88,7 +88,7 @@ func (c *Clinic) countBack(
 	remaining int,
 ) error {
 	used := 1
-	_, err := execute(ctx, c.store, domain.ControlledStream(school), meta,
+	_, err := execute(ctx, c.store, domain.ControlledStream(school), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			stock := &domain.ControlledStock{}
 			if len(history) > 0 {
@@ -165,7 +165,7 @@ func (c *Clinic) CountStock(
 	}
 	meta.SchoolID = school
 	now := c.now().UTC()
-	return execute(ctx, c.store, domain.ControlledStream(school), meta,
+	return execute(ctx, c.store, domain.ControlledStream(school), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			stock := &domain.ControlledStock{}
 			if len(history) > 0 {

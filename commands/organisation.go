@@ -24,7 +24,7 @@ func (a *Accounts) CreateDistrict(
 	if err != nil {
 		return "", Result{}, err
 	}
-	res, err := execute(ctx, a.store, domain.DistrictStream(id), meta, onlyOnce(events))
+	res, err := execute(ctx, a.store, domain.DistrictStream(id), &meta, onlyOnce(events))
 	return id, res, err
 }
 
@@ -49,7 +49,7 @@ func (a *Accounts) CreateSchool(
 	if _, err := a.District(ctx, districtID); err != nil {
 		return "", Result{}, invalid("district_id", "names no district")
 	}
-	res, err := execute(ctx, a.store, domain.SchoolStream(id), meta, onlyOnce(events))
+	res, err := execute(ctx, a.store, domain.SchoolStream(id), &meta, onlyOnce(events))
 	return id, res, err
 }
 

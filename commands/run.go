@@ -114,12 +114,14 @@ func load(ctx context.Context, store Store, stream string) (history, error) {
 type decider func(history []domain.Event) ([]domain.Event, error)
 
 // execute runs one command on one stream: load, decide, append with the
-// expected revision, and on a lost race, again.
+// expected revision, and on a lost race, again. The decider may complete
+// meta (the school, once the stream tells it) before the events are
+// encoded.
 func execute(
 	ctx context.Context,
 	store Store,
 	stream string,
-	meta Meta,
+	meta *Meta,
 	decide decider,
 ) (Result, error) {
 	for attempt := 1; ; attempt++ {
@@ -127,14 +129,14 @@ func execute(
 		if err != nil {
 			return Result{}, err
 		}
-		if res, ok := repeated(stream, meta, h); ok {
+		if res, ok := repeated(stream, *meta, h); ok {
 			return res, nil
 		}
 		events, refusal := decide(h.events)
 		if len(events) == 0 {
 			return Result{Stream: stream, Revision: h.revision, Position: h.last.Position}, refusal
 		}
-		data, err := encode(stream, meta, events)
+		data, err := encode(stream, *meta, events)
 		if err != nil {
 			return Result{}, err
 		}

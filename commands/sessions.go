@@ -56,7 +56,7 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 	var user *domain.User
 	var outcome domain.LoginOutcome
 	meta.ActorID = id
-	_, err = execute(ctx, a.store, domain.UserStream(id), meta,
+	_, err = execute(ctx, a.store, domain.UserStream(id), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			u, err := domain.FoldUser(history)
 			if err != nil {
@@ -109,7 +109,7 @@ func (a *Accounts) accountOf(ctx context.Context, email string) (string, error) 
 }
 
 func (a *Accounts) recordUnknown(ctx context.Context, meta Meta, email string, now time.Time) error {
-	_, err := execute(ctx, a.store, domain.LoginAttemptsStream(email), meta,
+	_, err := execute(ctx, a.store, domain.LoginAttemptsStream(email), &meta,
 		func([]domain.Event) ([]domain.Event, error) {
 			return []domain.Event{domain.LoginFailed{ReasonCode: domain.LoginUnknownAccount, AttemptAt: now}}, nil
 		})
@@ -138,7 +138,7 @@ func (a *Accounts) startSession(
 	if err != nil {
 		return Tokens{}, err
 	}
-	_, err = execute(ctx, a.store, domain.SessionStream(sessionID), meta,
+	_, err = execute(ctx, a.store, domain.SessionStream(sessionID), &meta,
 		func([]domain.Event) ([]domain.Event, error) { return events, nil })
 	if err != nil {
 		return Tokens{}, err
@@ -171,7 +171,7 @@ func (a *Accounts) Refresh(ctx context.Context, meta Meta, refreshToken string) 
 		return Tokens{}, err
 	}
 	var userID string
-	_, err = execute(ctx, a.store, domain.SessionStream(sessionID), meta,
+	_, err = execute(ctx, a.store, domain.SessionStream(sessionID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return nil, ErrSessionEnded
@@ -216,7 +216,7 @@ func (a *Accounts) Logout(ctx context.Context, meta Meta, p auth.Principal) erro
 
 func (a *Accounts) endSession(ctx context.Context, meta Meta, sessionID string, reason domain.EndReason) error {
 	a.forget(sessionID)
-	_, err := execute(ctx, a.store, domain.SessionStream(sessionID), meta,
+	_, err := execute(ctx, a.store, domain.SessionStream(sessionID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return nil, nil

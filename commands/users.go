@@ -58,7 +58,7 @@ func (a *Accounts) CreateUser(
 	if err := a.reserveEmail(ctx, meta, in.Email, id); err != nil {
 		return "", Result{}, err
 	}
-	res, err := execute(ctx, a.store, domain.UserStream(id), meta,
+	res, err := execute(ctx, a.store, domain.UserStream(id), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) > 0 {
 				return nil, nil // created by an earlier try of this request
@@ -81,7 +81,7 @@ func passwordProblems(password, email string) domain.Errors {
 // reserveEmail gives the address to account id, unless another account
 // holds it.
 func (a *Accounts) reserveEmail(ctx context.Context, meta Meta, email, id string) error {
-	_, err := execute(ctx, a.store, domain.EmailStream(email), meta,
+	_, err := execute(ctx, a.store, domain.EmailStream(email), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return []domain.Event{domain.EmailReserved{UserID: id}}, nil
@@ -125,7 +125,7 @@ func (a *Accounts) ChangeUser(
 		return Result{}, err
 	}
 	var ended []string
-	res, err := execute(ctx, a.store, domain.UserStream(id), meta,
+	res, err := execute(ctx, a.store, domain.UserStream(id), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			u, err := domain.FoldUser(history)
 			if err != nil {
@@ -255,7 +255,7 @@ func (a *Accounts) ChangePassword(
 	meta Meta,
 	current, next string,
 ) (Result, error) {
-	return execute(ctx, a.store, domain.UserStream(actor.UserID), meta,
+	return execute(ctx, a.store, domain.UserStream(actor.UserID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			u, err := domain.FoldUser(history)
 			if err != nil {
@@ -290,7 +290,7 @@ func (a *Accounts) EnrollTOTP(
 	if !auth.VerifyTOTP(secret, code, a.cfg.Now()) {
 		return Result{}, invalid("code", "does not match the secret; check the authenticator's clock")
 	}
-	return execute(ctx, a.store, domain.UserStream(actor.UserID), meta,
+	return execute(ctx, a.store, domain.UserStream(actor.UserID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			u, err := domain.FoldUser(history)
 			if err != nil {

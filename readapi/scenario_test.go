@@ -240,3 +240,26 @@ func TestRetriedRequests(t *testing.T) {
 		t.Errorf("the chart grew by %d events, want 1", after-before)
 	}
 }
+
+// TestChartEventsCarryContext checks the metadata of a chart event: the
+// actor, role, school and request ids.
+func TestChartEventsCarryContext(t *testing.T) {
+	w := newWorld(t)
+	allergy := readapi.AllergyRequest{EntryID: uuid.NewString(), Allergen: "peanut",
+		AllergenType: "food", Severity: "severe"}
+	if got := w.call(http.MethodPost, "/v1/students/"+w.studentIn+"/allergies", w.tokens[nurse], allergy, nil); got != 201 {
+		t.Fatalf("allergy: %d", got)
+	}
+	evs, err := w.log.ReadStream(t.Context(), domain.StudentStream(w.studentIn),
+		eventstore.ReadOptions{From: eventstore.End, Backwards: true, Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := evs[0].DecodeMetadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ActorID == "" || m.ActorRole != "nurse" || m.SchoolID != w.schoolIn || m.RequestID == "" || m.CorrelationID == "" {
+		t.Errorf("metadata %+v lacks actor, role, school or request ids", m)
+	}
+}
