@@ -75,8 +75,10 @@ verify: ## Recompute every hash of the local database's event log
 	@$(call with-db,whitecross) set -x; \
 	$(GO) run ./cmd/whitecross verify
 
-fuzz: ## Fuzz the envelope decoder for FUZZTIME (default 30s)
+fuzz: ## Fuzz the envelope decoder, then every command body, FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(FUZZTIME) ./eventstore/
+	@$(call with-db,postgres) set -x; \
+	$(GO) test -run '^$$' -fuzz '^FuzzCommandBodies$$' -fuzztime $(FUZZTIME) ./readapi/
 
 pg-stop: ## Stop the private PostgreSQL of this checkout, if it runs
 	@$(PG) stop

@@ -182,3 +182,23 @@ func (c *Clinic) Student(ctx context.Context, actor auth.Principal, id string) (
 	}
 	return s, nil
 }
+
+// Transfer moves a student to another school of the same district.
+func (c *Clinic) Transfer(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	studentID, toSchool string,
+	on domain.Date,
+) (Result, error) {
+	return c.Roster(ctx, actor, meta, studentID, func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
+		school, err := c.accounts.School(ctx, toSchool)
+		if err != nil {
+			return nil, invalid("to_school_id", "names no school")
+		}
+		if school.DistrictID != s.DistrictID {
+			return nil, invalid("to_school_id", "is a school of another district")
+		}
+		return s.Transfer(toSchool, on)
+	})
+}

@@ -140,13 +140,7 @@ func (h handlers) studentRoutes() []Route {
 				}, bind(c, &r)
 			})},
 		{Method: http.MethodPost, Path: "/v1/students/:id/transfer", Summary: "Transfer to another school",
-			Access: roster, Request: TransferRequest{}, Response: Written{},
-			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
-				var r TransferRequest
-				return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
-					return s.Transfer(r.ToSchoolID, domain.Date(r.On))
-				}, bind(c, &r)
-			})},
+			Access: roster, Request: TransferRequest{}, Response: Written{}, Handler: h.transfer},
 		{Method: http.MethodPost, Path: "/v1/students/:id/withdraw", Summary: "Withdraw a student",
 			Access: roster, Request: WithdrawRequest{}, Response: Written{},
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
@@ -189,6 +183,19 @@ func (h handlers) enrol(c echo.Context) error {
 		return fromCommand(err)
 	}
 	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
+}
+
+func (h handlers) transfer(c echo.Context) error {
+	var r TransferRequest
+	if err := bind(c, &r); err != nil {
+		return err
+	}
+	res, err := h.Clinic.Transfer(c.Request().Context(), principal(c), meta(c), c.Param("id"),
+		r.ToSchoolID, domain.Date(r.On))
+	if err != nil {
+		return fromCommand(err)
+	}
+	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
 }
 
 func (h handlers) chart(c echo.Context) error {
