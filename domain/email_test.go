@@ -3,6 +3,7 @@ package domain
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // emailEvents are the events of the email reservation streams, for the
@@ -41,4 +42,13 @@ func TestStudentNumberStream(t *testing.T) {
 	if strings.Contains(a, "S-1001") {
 		t.Errorf("stream %s must hold a digest, not the number", a)
 	}
+}
+
+func init() {
+	moreEvents = append(moreEvents, []Event{
+		PHIAccessed{AccessID: "a1", ActorID: "u1", ActorRole: RoleNurse, StudentIDs: []string{"s1"},
+			What: "GET /v1/students/:id", Purpose: PurposeTreatment, At: time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)},
+		PHIAccessRefused{AccessID: "a2", ActorID: "u2", ActorRole: RoleAuditor, StudentID: "s1",
+			What: "GET /v1/students/:id", Reason: "scope", At: time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)},
+	})
 }

@@ -17,7 +17,10 @@ import (
 type Services struct {
 	Accounts *commands.Accounts
 	Clinic   *commands.Clinic
-	Log      eventstore.Store
+	// Auditor records every read of health information; required with
+	// Clinic.
+	Auditor *commands.Auditor
+	Log     eventstore.Store
 	// LoginByAccount and LoginByAddress limit login attempts per address
 	// typed and per client address; nil means no limit.
 	LoginByAccount *auth.Limiter

@@ -90,7 +90,8 @@ func newWorld(t testing.TB) *world {
 	w.api, err = readapi.New(readapi.Config{
 		Logger: zerolog.Nop(),
 		Routes: readapi.AppRoutes(readapi.Services{
-			Accounts: w.accounts, Clinic: w.clinic, Log: l, Now: w.clock.Now,
+			Accounts: w.accounts, Clinic: w.clinic, Auditor: commands.NewAuditor(l, w.clock.Now),
+			Log: l, Now: w.clock.Now,
 		}),
 		Authenticate: readapi.Authenticator(w.accounts),
 	})

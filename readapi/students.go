@@ -198,8 +198,15 @@ func (h handlers) transfer(c echo.Context) error {
 	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
 }
 
+// chartRoute names the chart read in access events.
+const chartRoute = "GET /v1/students/:id"
+
 func (h handlers) chart(c echo.Context) error {
-	s, err := h.Clinic.Student(c.Request().Context(), principal(c), c.Param("id"))
+	ctx, actor := c.Request().Context(), principal(c)
+	s, err := h.Clinic.Student(ctx, actor, c.Param("id"))
+	if domain.ErrorCode(err) == domain.CodeForbidden {
+		h.refused(c, c.Param("id"), chartRoute, "scope")
+	}
 	if err != nil {
 		return fromCommand(err)
 	}
@@ -225,7 +232,35 @@ func (h handlers) chart(c echo.Context) error {
 		out.Doses = append(out.Doses, DoseRecord{Kind: string(a.Kind), AttemptID: a.AttemptID,
 			OrderID: a.OrderID, ScheduledFor: a.ScheduledFor, At: a.At, NurseID: a.NurseID})
 	}
+	purpose := domain.PurposeTreatment
+	if !actor.AtSchool(s.SchoolID) {
+		purpose = domain.PurposeInvestigation
+	}
+	if err := h.accessed(c, []string{s.ID}, chartRoute, purpose); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// accessed records a read of health information before its answer
+// leaves; when it cannot, the answer is 503 and no health information
+// leaves (fail closed).
+func (h handlers) accessed(c echo.Context, students []string, what, purpose string) error {
+	_, err := h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
+		Actor: principal(c), StudentIDs: students, What: what, Purpose: purpose,
+	})
+	if err != nil {
+		return Unavailable("the access cannot be recorded, so no health information is sent")
+	}
+	return nil
+}
+
+// refused records a refused read; the refusal is answered whether or not
+// it could be recorded.
+func (h handlers) refused(c echo.Context, student, what, reason string) {
+	// The refusal stands either way; a failure to record it shows in the
+	// metrics of failed appends.
+	_ = h.Auditor.Refused(c.Request().Context(), meta(c), principal(c), student, what, reason)
 }
 
 // changeReader reads a request into a change of a chart.

@@ -88,7 +88,7 @@ func appRoutes(accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
 		return nil, err
 	}
 	return readapi.AppRoutes(readapi.Services{
-		Accounts: accounts, Clinic: clinic, Log: d.store,
+		Accounts: accounts, Clinic: clinic, Auditor: commands.NewAuditor(d.store, nil), Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,
 	}), nil
 }

@@ -68,6 +68,8 @@ type Log struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+	// stopped is closed when the writer has answered its last append.
+	stopped chan struct{}
 }
 
 // New starts a Log over pool: its writer and its listener. The pool's
@@ -82,6 +84,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Log {
 		hub:     newHub(),
 		ctx:     ctx,
 		cancel:  cancel,
+		stopped: make(chan struct{}),
 	}
 	l.wg.Go(l.write)
 	l.wg.Go(l.listen)

@@ -57,6 +57,14 @@ func (l *Log) Append(
 	select {
 	case r := <-req.done:
 		return r.result, r.err
+	case <-l.stopped:
+		// The writer stopped; it may have answered this append first.
+		select {
+		case r := <-req.done:
+			return r.result, r.err
+		default:
+			return eventstore.AppendResult{}, eventstore.ErrClosed
+		}
 	case <-ctx.Done():
 		// The append may still commit; a retry with the same event IDs is
 		// safe, since the log recognises them.
@@ -73,6 +81,7 @@ func (l *Log) write() {
 		case first = <-l.appends:
 		case <-l.ctx.Done():
 			l.failQueued()
+			close(l.stopped)
 			return
 		}
 		l.commitBatch(l.gather(first))

@@ -1,0 +1,70 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/domain"
+)
+
+// Auditor records every access to health information, and every refused
+// attempt, as events in the log.
+type Auditor struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewAuditor returns an Auditor appending to store.
+func NewAuditor(store Store, now func() time.Time) *Auditor {
+	if now == nil {
+		now = time.Now
+	}
+	return &Auditor{store: store, now: now}
+}
+
+// Access is one read of health information about to be answered.
+type Access struct {
+	Actor      auth.Principal
+	StudentIDs []string
+	What       string
+	Purpose    string
+	BreakGlass bool
+	GrantID    string
+}
+
+// Accessed records an access before its response leaves. An error means
+// the access could not be recorded: the caller must not send the health
+// information (fail closed).
+func (a *Auditor) Accessed(ctx context.Context, meta Meta, in Access) (Result, error) {
+	id := uuid.NewString()
+	meta.ActorID, meta.BreakGlass, meta.IdempotencyKey = in.Actor.UserID, in.BreakGlass, ""
+	return execute(ctx, a.store, domain.AccessStream(id), &meta,
+		onlyOnce([]domain.Event{domain.PHIAccessed{
+			AccessID: id, ActorID: in.Actor.UserID, ActorRole: firstRole(in.Actor), StudentIDs: in.StudentIDs,
+			What: in.What, Purpose: in.Purpose, BreakGlass: in.BreakGlass, GrantID: in.GrantID,
+			At: a.now().UTC(),
+		}}))
+}
+
+// Refused records an attempt to read a student's health information that
+// was refused.
+func (a *Auditor) Refused(ctx context.Context, meta Meta, actor auth.Principal, studentID, what, reason string) error {
+	id := uuid.NewString()
+	meta.ActorID, meta.IdempotencyKey = actor.UserID, ""
+	_, err := execute(ctx, a.store, domain.AccessStream(id), &meta,
+		onlyOnce([]domain.Event{domain.PHIAccessRefused{
+			AccessID: id, ActorID: actor.UserID, ActorRole: firstRole(actor), StudentID: studentID,
+			What: what, Reason: reason, At: a.now().UTC(),
+		}}))
+	return err
+}
+
+func firstRole(p auth.Principal) domain.Role {
+	if len(p.Roles) == 0 {
+		return ""
+	}
+	return p.Roles[0]
+}
