@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/commands"
@@ -151,3 +156,82 @@ func statusOf(resp *http.Response) int {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkChartRead reads one student's chart from 64 concurrent clients
+// over real HTTP with real tokens: "audited" through the API, which
+// appends an access event before answering; "unaudited" through a route
+// that only this benchmark registers, the same read without the event,
+// the limit beside it.
+func BenchmarkChartRead(b *testing.B) {
+	w := newWorld(b)
+	unaudited := readapi.Route{Method: http.MethodGet, Path: "/v1/bench/students/:id",
+		Summary: "the chart without its access event, for comparison only",
+		Access:  readapi.Access{Capability: auth.ReadClinical},
+		Handler: func(c echo.Context) error {
+			p, _ := readapi.PrincipalOf(c)
+			s, err := w.clinic.Student(c.Request().Context(), p, c.Param("id"))
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, map[string]any{"id": s.ID, "given_name": s.GivenName,
+				"entries": len(s.Entries()), "revision": s.Revision})
+		}}
+	api, err := readapi.New(readapi.Config{
+		Logger: zerolog.Nop(),
+		Routes: append(readapi.AppRoutes(readapi.Services{Accounts: w.accounts, Clinic: w.clinic,
+			Auditor: commands.NewAuditor(w.log, w.clock.Now), Log: w.log, Now: w.clock.Now}), unaudited),
+		Authenticate: readapi.Authenticator(w.accounts),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	for _, c := range []struct{ name, path string }{
+		{"audited", "/v1/students/" + w.studentIn},
+		{"unaudited", "/v1/bench/students/" + w.studentIn},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			readConcurrently(b, client, srv.URL+c.path, w.tokens[nurse], 64)
+		})
+	}
+}
+
+// readConcurrently has clients goroutines share b.N GETs and reports the
+// throughput and latency percentiles.
+func readConcurrently(b *testing.B, client *http.Client, url, token string, clients int) {
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				lat[i] = time.Since(t0)
+				if err != nil || resp.StatusCode != http.StatusOK {
+					b.Errorf("GET: %v %d", err, statusOf(resp))
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reads/s")
+	b.ReportMetric(ms(lat[b.N/2]), "p50-ms")
+	b.ReportMetric(ms(lat[b.N*99/100]), "p99-ms")
+}
