@@ -1,0 +1,638 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whitecross/whitecross/eventstore"
+)
+
+// Config tunes a Runner. The zero value works.
+type Config struct {
+	// Retries is how many times an event that failed is tried again
+	// before its projection stops, after 100ms, then twice as long each
+	// time up to 5s; zero means 5.
+	Retries int
+	// BatchSize is how many events a rebuild reads and applies in one
+	// transaction; zero means 1000.
+	BatchSize int
+	// LagInterval is how often the lag metrics are measured against the
+	// log's head; zero means 5s.
+	LagInterval time.Duration
+	// Registerer, when set, registers the Runner's metrics.
+	Registerer prometheus.Registerer
+	// OnFailure, when set, hears each event that still fails after the
+	// retries. stopped is true when its projection has stopped; false
+	// when the database was unreachable, in which case the event is
+	// delivered again. It must not block.
+	OnFailure func(err *ApplyError, stopped bool)
+
+	// afterCommit, set by tests, runs after an event's transaction has
+	// committed and before its message is acked. An error fails the
+	// delivery after the commit, as a crash before the ack would.
+	afterCommit func(projection string, position uint64) error
+}
+
+// Validate refuses a negative setting.
+func (c Config) Validate() error {
+	switch {
+	case c.Retries < 0:
+		return errors.New("projections config: Retries must not be negative")
+	case c.BatchSize < 0:
+		return errors.New("projections config: BatchSize must not be negative")
+	case c.LagInterval < 0:
+		return errors.New("projections config: LagInterval must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Retries == 0 {
+		c.Retries = 5
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 1000
+	}
+	if c.LagInterval == 0 {
+		c.LagInterval = 5 * time.Second
+	}
+	if c.OnFailure == nil {
+		c.OnFailure = func(*ApplyError, bool) {}
+	}
+	return c
+}
+
+// Runner feeds projections from the log through a Watermill router, one
+// handler and one subscription per projection. Each event is applied
+// and the projection's checkpoint advanced in one transaction, so that a
+// crash at any point neither loses nor repeats an event. Create it with
+// New.
+//
+// Several processes may run the same projections on one database: the
+// checkpoint row's lock makes them take turns, and each skips what
+// another has applied.
+type Runner struct {
+	pool        *pgxpool.Pool
+	log         eventstore.Store
+	cfg         Config
+	metrics     *metrics
+	projections []*projection
+	byName      map[string]*projection
+
+	running atomic.Bool
+	// head is the newest position the Runner has seen in the log.
+	head atomic.Uint64
+
+	mu sync.Mutex
+	// changed is closed, and replaced, whenever a projection advances or
+	// fails.
+	changed chan struct{}
+}
+
+// projection is a Projection with what its Runner knows of it.
+type projection struct {
+	Projection
+
+	// Guarded by Runner.mu.
+	position uint64
+	failed   error // why it stopped; nil while it runs
+}
+
+// New returns a Runner of projections, which must have distinct names,
+// over the log and the read models' database pool. The pool's role needs
+// the grants of migrations/002_projections.sql.
+func New(
+	pool *pgxpool.Pool,
+	log eventstore.Store,
+	cfg Config,
+	projections ...Projection,
+) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runner{
+		pool:    pool,
+		log:     log,
+		cfg:     cfg.withDefaults(),
+		byName:  make(map[string]*projection, len(projections)),
+		changed: make(chan struct{}),
+	}
+	for _, p := range projections {
+		if err := r.add(p); err != nil {
+			return nil, err
+		}
+	}
+
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	r.metrics = m
+	return r, nil
+}
+
+func (r *Runner) add(p Projection) error {
+	name := p.Name()
+	if name == "" {
+		return errors.New("add projection: empty name")
+	}
+	if _, dup := r.byName[name]; dup {
+		return fmt.Errorf("add projection %s: name used twice", name)
+	}
+	for _, t := range p.Tables() {
+		if _, _, err := splitTable(t); err != nil {
+			return fmt.Errorf("add projection %s: %w", name, err)
+		}
+	}
+
+	rp := &projection{Projection: p}
+	r.projections = append(r.projections, rp)
+	r.byName[name] = rp
+	return nil
+}
+
+// Run follows the log with every projection until ctx ends, then returns
+// nil. It first sets every projection running, failed ones included, from
+// its checkpoint; a projection that lacks any of its tables has them all
+// made afresh and starts over from the first event.
+//
+// A projection whose event still fails after the retries is marked
+// failed (Status, Ready) and stops alone: its handler's subscription is
+// closed before the event is acked, so that nothing after it is applied,
+// and the others go on. A failure of the database itself does not stop
+// a projection: its event is delivered again until it applies.
+func (r *Runner) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("run projections: already running")
+	}
+	defer r.running.Store(false)
+
+	for _, p := range r.projections {
+		if err := r.start(ctx, p); err != nil {
+			return fmt.Errorf("run projections: %w", err)
+		}
+	}
+	router, err := r.newRouter()
+	if err != nil {
+		return fmt.Errorf("run projections: %w", err)
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.measureLagEvery(runCtx) })
+	wg.Go(func() {
+		<-runCtx.Done()
+		router.Close()
+	})
+
+	err = router.Run(runCtx)
+	if err == nil {
+		// The router also ends when every projection has failed; Ready
+		// and Status say so until ctx ends.
+		<-ctx.Done()
+	}
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("run projections: %w", err)
+	}
+	return nil
+}
+
+// start makes p's checkpoint and tables when they are missing and sets
+// it running from its checkpoint.
+func (r *Runner) start(ctx context.Context, p *projection) error {
+	var at uint64
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, startCheckpointSQL, p.Name()); err != nil {
+			return err
+		}
+		var err error
+		at, err = prepareTables(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.Name(), err)
+	}
+
+	r.mu.Lock()
+	p.position, p.failed = at, nil
+	r.notify()
+	r.mu.Unlock()
+	r.metrics.position.WithLabelValues(p.Name()).Set(float64(at))
+	r.metrics.failures.WithLabelValues(p.Name()).Add(0)
+	return nil
+}
+
+// newRouter returns a router with one handler per projection, each
+// wrapped, outermost first, in: stop on failure, retry, count failures,
+// recover from a panic.
+func (r *Runner) newRouter() (*message.Router, error) {
+	router, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
+	if err != nil {
+		return nil, err
+	}
+	sub, err := NewSubscriber(r.log, SubscriberConfig{
+		From:  r.from,
+		OnEnd: r.subscriptionEnded,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	retry := middleware.Retry{
+		MaxRetries:      r.cfg.Retries,
+		InitialInterval: 100 * time.Millisecond,
+		Multiplier:      2,
+		MaxInterval:     5 * time.Second,
+	}
+	for _, p := range r.projections {
+		h := router.AddNoPublisherHandler(p.Name(), p.Name(), sub, r.handler(p))
+		h.AddMiddleware(
+			r.stopOnFailure(p, h),
+			retry.Middleware,
+			r.countFailures(p),
+			middleware.Recoverer,
+		)
+	}
+	return router, nil
+}
+
+// from returns where projection topic's subscription starts: after its
+// checkpoint.
+func (r *Runner) from(ctx context.Context, topic string) (uint64, error) {
+	at, err := readCheckpoint(ctx, r.pool, topic)
+	return at + 1, err
+}
+
+func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		e, err := EventOf(msg)
+		if err != nil {
+			return err
+		}
+		return r.handle(msg.Context(), p, e)
+	}
+}
+
+// applyTx begins the transaction of one event. It does not wait for the
+// commit to reach the disk: a crash of the database may then lose the last
+// events applied, but it loses their checkpoint with them, so they are
+// applied again, and the read models are spared a disk flush per event.
+var applyTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off"}
+
+// handle applies e to p and advances p's checkpoint to it, in one
+// transaction. An event at or below the checkpoint was applied already
+// (delivered again after a crash between commit and ack, or applied by
+// another process): it is acked without being applied.
+func (r *Runner) handle(ctx context.Context, p *projection, e eventstore.Event) error {
+	var at uint64
+	err := pgx.BeginTxFunc(ctx, r.pool, applyTx, func(tx pgx.Tx) error {
+		var err error
+		if at, err = lockCheckpoint(ctx, tx, p.Name()); err != nil || e.Position <= at {
+			return err
+		}
+		deferred := &deferredTx{Tx: tx, projection: p.Name(), current: e}
+		if err := p.Apply(ctx, deferred, e, ""); err != nil {
+			return err
+		}
+		at = e.Position
+		deferred.queue(advanceCheckpointSQL, p.Name(), int64(at))
+		return deferred.flush(ctx)
+	})
+	if err != nil {
+		return err
+	}
+
+	r.advanced(p, at)
+	if r.cfg.afterCommit != nil {
+		return r.cfg.afterCommit(p.Name(), e.Position)
+	}
+	return nil
+}
+
+// advanced records that p's checkpoint is at position.
+func (r *Runner) advanced(p *projection, position uint64) {
+	r.mu.Lock()
+	p.position = max(p.position, position)
+	position = p.position
+	r.notify()
+	r.mu.Unlock()
+
+	head := storeMax(&r.head, position)
+	r.metrics.position.WithLabelValues(p.Name()).Set(float64(position))
+	r.metrics.lagEvents.WithLabelValues(p.Name()).Set(float64(head - position))
+	if position == head {
+		r.metrics.lagSeconds.WithLabelValues(p.Name()).Set(0)
+	}
+}
+
+// countFailures counts every failed attempt to apply an event, but not
+// those cut short because the Runner is stopping.
+func (r *Runner) countFailures(p *projection) message.HandlerMiddleware {
+	failures := r.metrics.failures.WithLabelValues(p.Name())
+	return func(next message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := next(msg)
+			if err != nil && msg.Context().Err() == nil {
+				failures.Inc()
+			}
+			return out, err
+		}
+	}
+}
+
+// stopOnFailure stops p's handler when an event still fails after the
+// retries, unless the database is at fault. The Watermill router retries
+// a failed message for ever, so the handler is stopped here, before the
+// message is nacked: stopping cancels the handler's subscription, which
+// then ends instead of delivering the message again.
+func (r *Runner) stopOnFailure(p *projection, h *message.Handler) message.HandlerMiddleware {
+	return func(next message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := next(msg)
+			if err == nil || msg.Context().Err() != nil {
+				return out, err
+			}
+
+			e, _ := EventOf(msg)
+			failure := asApplyError(p.Name(), e, err)
+			if transient(err) {
+				r.cfg.OnFailure(failure, false)
+				return nil, failure
+			}
+			r.fail(msg.Context(), p, failure)
+			h.Stop()
+			return nil, failure
+		}
+	}
+}
+
+// fail records that p has stopped at failure's event.
+func (r *Runner) fail(ctx context.Context, p *projection, failure *ApplyError) {
+	r.mu.Lock()
+	p.failed = failure
+	r.notify()
+	r.mu.Unlock()
+
+	// The handler is stopping whatever happens here; a checkpoint that
+	// cannot be marked still shows the failure through Ready and Status.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, _ = r.pool.Exec(ctx, failCheckpointSQL, p.Name(), failure.Error())
+	r.cfg.OnFailure(failure, true)
+}
+
+// subscriptionEnded records that a projection's subscription to the log
+// ended while the Runner was running: the projection has stopped.
+func (r *Runner) subscriptionEnded(topic string, err error) {
+	p := r.byName[topic]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.failed = fmt.Errorf("projection %s: subscription ended: %w", topic, err)
+	r.notify()
+}
+
+// notify wakes WaitFor's callers. r.mu must be held.
+func (r *Runner) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// Ready returns nil unless a projection has failed: then an error that
+// wraps ErrFailed and says which one, at which event.
+func (r *Runner) Ready() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	var failed []error
+	for _, p := range r.projections {
+		if p.failed != nil {
+			failed = append(failed, p.failed)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrFailed, errors.Join(failed...))
+}
+
+// WaitFor returns once every projection's checkpoint has reached
+// position (a query then reads its own writes), or with ctx's error when
+// ctx ends first. It returns at once an error wrapping ErrFailed when a
+// projection that has not reached position has failed.
+func (r *Runner) WaitFor(ctx context.Context, position uint64) error {
+	for {
+		r.mu.Lock()
+		behind, err := r.behind(position)
+		changed := r.changed
+		r.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("wait for position %d: %w", position, err)
+		}
+		if !behind {
+			return nil
+		}
+
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for position %d: %w", position, ctx.Err())
+		}
+	}
+}
+
+// behind reports whether a projection is below position, and fails when
+// one below it has failed. r.mu must be held.
+func (r *Runner) behind(position uint64) (bool, error) {
+	behind := false
+	for _, p := range r.projections {
+		switch {
+		case p.position >= position:
+		case p.failed != nil:
+			return true, fmt.Errorf("%w: %w", ErrFailed, p.failed)
+		default:
+			behind = true
+		}
+	}
+	return behind, nil
+}
+
+// ProjectionStatus is where a projection stands against the log.
+type ProjectionStatus struct {
+	Name string
+	// Position is the projection's checkpoint: the last event applied.
+	Position uint64
+	// Head is the position of the newest event in the log.
+	Head uint64
+	// LagEvents counts the events the projection has yet to apply.
+	LagEvents uint64
+	// LagSeconds is the recorded time of the newest event minus that of
+	// the last event applied; 0 when the projection is caught up.
+	LagSeconds float64
+	State      State
+	// LastError is the last failure recorded; it names an event by
+	// position and type, never its data. It stays after a restart.
+	LastError string
+	UpdatedAt time.Time
+}
+
+// Status returns the status of every projection, in the order given to
+// New, as the database records it; a projection that has stopped in
+// this process is failed whatever the database says.
+func (r *Runner) Status(ctx context.Context) ([]ProjectionStatus, error) {
+	head, err := r.log.LastPosition(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	newest, err := r.recordedAt(ctx, head)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	stored, err := r.checkpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+
+	out := make([]ProjectionStatus, len(r.projections))
+	for i, p := range r.projections {
+		s := stored[p.Name()]
+		s.Name, s.Head = p.Name(), head
+		if failed := r.failure(p); failed != nil {
+			s.State, s.LastError = StateFailed, failed.Error()
+		}
+		s.LagEvents, s.LagSeconds, err = r.lag(ctx, s.Position, head, newest)
+		if err != nil {
+			return nil, fmt.Errorf("status: %w", err)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// checkpoints returns the stored checkpoints of the Runner's projections.
+func (r *Runner) checkpoints(ctx context.Context) (map[string]ProjectionStatus, error) {
+	names := make([]string, len(r.projections))
+	for i, p := range r.projections {
+		names[i] = p.Name()
+	}
+	rows, _ := r.pool.Query(ctx, statusSQL, names)
+	stored := make(map[string]ProjectionStatus, len(names))
+	var s ProjectionStatus
+	var position int64
+	_, err := pgx.ForEachRow(rows,
+		[]any{&s.Name, &position, &s.State, &s.LastError, &s.UpdatedAt},
+		func() error {
+			s.Position = uint64(position)
+			stored[s.Name] = s
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	return stored, nil
+}
+
+func (r *Runner) failure(p *projection) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return p.failed
+}
+
+func (r *Runner) positionOf(p *projection) uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return p.position
+}
+
+// measureLagEvery refreshes the lag metrics until ctx ends.
+func (r *Runner) measureLagEvery(ctx context.Context) {
+	t := time.NewTicker(r.cfg.LagInterval)
+	defer t.Stop()
+	for {
+		// A failed measure leaves the gauges as they were until the next.
+		_ = r.measureLag(ctx)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// measureLag sets the lag metrics of every projection from the log's head.
+func (r *Runner) measureLag(ctx context.Context) error {
+	head, err := r.log.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	head = storeMax(&r.head, head)
+	newest, err := r.recordedAt(ctx, head)
+	if err != nil {
+		return err
+	}
+
+	for _, p := range r.projections {
+		events, seconds, err := r.lag(ctx, r.positionOf(p), head, newest)
+		if err != nil {
+			return err
+		}
+		r.metrics.lag(p.Name(), events, seconds)
+	}
+	return nil
+}
+
+// lag returns how far a projection at position is behind head, whose
+// event was recorded at newest: in events, and in seconds between the
+// recorded times of the two events.
+func (r *Runner) lag(
+	ctx context.Context,
+	position, head uint64,
+	newest time.Time,
+) (events uint64, seconds float64, err error) {
+	if position >= head {
+		return 0, 0, nil
+	}
+	at, err := r.recordedAt(ctx, max(position, 1))
+	if err != nil {
+		return 0, 0, err
+	}
+	return head - position, max(newest.Sub(at).Seconds(), 0), nil
+}
+
+// recordedAt returns when the event at position was recorded; the zero
+// time for position 0.
+func (r *Runner) recordedAt(ctx context.Context, position uint64) (time.Time, error) {
+	if position == 0 {
+		return time.Time{}, nil
+	}
+	events, err := r.log.ReadAll(ctx, position, 1)
+	if err != nil || len(events) == 0 {
+		return time.Time{}, err
+	}
+	return events[0].RecordedAt, nil
+}
+
+// storeMax raises v to at least n and returns its value.
+func storeMax(v *atomic.Uint64, n uint64) uint64 {
+	for {
+		old := v.Load()
+		if old >= n {
+			return old
+		}
+		if v.CompareAndSwap(old, n) {
+			return n
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package projections_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/projections"
+	"github.com/whitecross/whitecross/projections/projectiontest"
+)
+
+// TestSubscriber delivers the log from the position From gives, one
+// message at a time, again after a nack, and each message carries its
+// event whole but for the salt and hashes.
+func TestSubscriber(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	_, err := h.Log.Append(t.Context(), "test-"+newID(), eventstore.NoStream,
+		eventstore.EventData{Type: "First", Data: []byte(`{"n":1}`)},
+		eventstore.EventData{Type: "Second", Data: []byte(`{"n":2}`),
+			Metadata: eventstore.Metadata{ActorID: newID(), RequestID: "req-1"}},
+		eventstore.EventData{Type: "Third", Data: []byte(`{"n":3}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := h.Log.ReadAll(t.Context(), 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(context.Context, string) (uint64, error) { return 2, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	messages, err := sub.Subscribe(t.Context(), "tested")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := receive(t, messages)
+	sameEvent(t, first, stored[1])
+	noMessage(t, messages)
+	first.Nack()
+	again := receive(t, messages)
+	if again.UUID != first.UUID {
+		t.Fatalf("after a nack: message %s, want %s again", again.UUID, first.UUID)
+	}
+	again.Ack()
+	next := receive(t, messages)
+	sameEvent(t, next, stored[2])
+
+	sub.Close()
+	if _, open := <-messages; open {
+		t.Error("a message after Close")
+	}
+}
+
+// TestSubscriberContext closes the channel when the subscribing context
+// ends.
+func TestSubscriberContext(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(context.Context, string) (uint64, error) { return 1, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	messages, err := sub.Subscribe(ctx, "tested")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cancel()
+	select {
+	case _, open := <-messages:
+		if open {
+			t.Error("a message from an empty log")
+		}
+	case <-time.After(waitTimeout):
+		t.Error("the channel is still open after the context ended")
+	}
+}
+
+func receive(t *testing.T, messages <-chan *message.Message) *message.Message {
+	t.Helper()
+	select {
+	case msg, ok := <-messages:
+		if !ok {
+			t.Fatal("the channel closed")
+		}
+		return msg
+	case <-time.After(waitTimeout):
+		t.Fatal("no message")
+	}
+	return nil
+}
+
+// noMessage fails t when a message arrives within a short while.
+func noMessage(t *testing.T, messages <-chan *message.Message) {
+	t.Helper()
+	select {
+	case msg := <-messages:
+		t.Fatalf("message %s before the previous one was acked", msg.UUID)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// sameEvent fails t unless msg carries want, salt and hashes aside.
+func sameEvent(t *testing.T, msg *message.Message, want eventstore.Event) {
+	t.Helper()
+	got, err := projections.EventOf(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != want.ID || got.Stream != want.Stream || got.Revision != want.Revision ||
+		got.Position != want.Position || got.Type != want.Type ||
+		got.SchemaVersion != want.SchemaVersion || !got.RecordedAt.Equal(want.RecordedAt) ||
+		!bytes.Equal(got.Metadata, want.Metadata) || !bytes.Equal(got.Data, want.Data) {
+		t.Errorf("event of message:\ngot  %+v\nwant %+v", got, want)
+	}
+}
