@@ -2,6 +2,7 @@ package readapi_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/readapi"
 )
 
 // typesSince returns the types of the events appended after position.
@@ -115,4 +117,36 @@ func TestNoPHIWithoutItsAccessEvent(t *testing.T) {
 		}
 	}
 	_ = auth.ReadClinical
+}
+
+// TestComplianceSeesWhoReadTheChart: a nurse reads a chart and another is
+// refused; the compliance officer's list, read after those writes, names
+// both, and the compliance officer's own read is recorded too.
+func TestComplianceSeesWhoReadTheChart(t *testing.T) {
+	w := newWorld(t)
+	if got := w.call(http.MethodGet, "/v1/students/"+w.studentIn, w.tokens[domain.RoleNurse], nil, nil); got != 200 {
+		t.Fatalf("nurse reads: %d", got)
+	}
+	outsider := "outside-nurse@district.example"
+	w.createUser(outsider, domain.RoleNurse, w.schoolOut)
+	if got := w.call(http.MethodGet, "/v1/students/"+w.studentIn, w.login(outsider).AccessToken, nil, nil); got != 403 {
+		t.Fatalf("nurse of another school: %d", got)
+	}
+	var list readapi.AccessList
+	path := fmt.Sprintf("/v1/students/%s/access?after=%d", w.studentIn, w.head())
+	if got := w.call(http.MethodGet, path, w.tokens[domain.RoleComplianceOfficer], nil, &list); got != 200 {
+		t.Fatalf("access list: %d", got)
+	}
+	var outcomes []string
+	for _, a := range list.Accesses {
+		outcomes = append(outcomes, a.Outcome+" "+a.ActorRole)
+	}
+	if strings.Join(outcomes, ", ") != "refused nurse, read nurse" {
+		t.Errorf("accesses, newest first: %q", outcomes)
+	}
+	before := w.head()
+	w.call(http.MethodGet, "/v1/students/"+w.studentIn+"/access", w.tokens[domain.RoleComplianceOfficer], nil, nil)
+	if n := count(w.typesSince(before), "PHIAccessed"); n != 1 {
+		t.Errorf("the compliance officer's read appended %d access events, want 1", n)
+	}
 }

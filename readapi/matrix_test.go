@@ -23,6 +23,7 @@ import (
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/eventstore/postgres"
 	"github.com/whitecross/whitecross/internal/pgtest"
+	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -54,6 +55,7 @@ type world struct {
 	api      *readapi.Server
 	accounts *commands.Accounts
 	clinic   *commands.Clinic
+	runner   *projections.Runner
 	log      eventstore.Store
 	clock    *clock
 
@@ -87,12 +89,23 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pool := db.AppPool(t)
+	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.runner.Run(runCtx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	auditor := commands.NewAuditor(l, w.clock.Now)
+	routes := readapi.AppRoutes(readapi.Services{
+		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
+	})
+	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor})...)
 	w.api, err = readapi.New(readapi.Config{
-		Logger: zerolog.Nop(),
-		Routes: readapi.AppRoutes(readapi.Services{
-			Accounts: w.accounts, Clinic: w.clinic, Auditor: commands.NewAuditor(l, w.clock.Now),
-			Log: l, Now: w.clock.Now,
-		}),
+		Logger:       zerolog.Nop(),
+		Routes:       routes,
 		Authenticate: readapi.Authenticator(w.accounts),
 	})
 	if err != nil {

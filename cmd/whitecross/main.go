@@ -30,6 +30,8 @@ var subcommands = []command{
 	{"migrate", "apply database migrations", runMigrate},
 	{"verify", "recompute every hash of the event log and check every chain", runVerify},
 	{"users", "users add: create an account (the first administrator)", runUsers},
+	{"projections", "projections status: every read model's position, lag and state", runProjections},
+	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 }
 
 // exitError carries an exit status other than 1.

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/migrations"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -38,7 +41,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	registry := prometheus.NewRegistry()
+	runner, err := newRunner(d, registry)
+	if err != nil {
+		return err
+	}
+	runCtx, stopRunner := context.WithCancel(ctx)
+	runnerDone := make(chan error, 1)
+	go func() { runnerDone <- runner.Run(runCtx) }()
+	defer func() {
+		stopRunner()
+		<-runnerDone
+	}()
+	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{
+		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
+	})...)
+
 	api, err := readapi.New(readapi.Config{
+		Metrics:        registry,
 		Logger:         log,
 		Routes:         routes,
 		Authenticate:   readapi.Authenticator(accounts),
@@ -54,6 +74,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				return err
 			},
+			"projections": func(context.Context) error { return runner.Ready() },
 			"event_log": func(ctx context.Context) error {
 				_, err := store.LastPosition(ctx)
 				return err

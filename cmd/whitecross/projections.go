@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/whitecross/whitecross/projections"
+)
+
+// readModels are the projections the service runs. Their names are
+// stored state: renaming one means a rebuild.
+func readModels() []projections.Projection {
+	return []projections.Projection{projections.Students{}, projections.Access{}}
+}
+
+// newRunner returns the projection runner over d's pool and log.
+func newRunner(d *deps, reg prometheus.Registerer) (*projections.Runner, error) {
+	return projections.New(d.pool, d.store, projections.Config{
+		Registerer: reg,
+		OnFailure: func(err *projections.ApplyError, stopped bool) {
+			d.log.Error().Str("projection", err.Projection).Uint64("position", err.Position).
+				Str("event_type", err.EventType).Bool("stopped", stopped).Msg("projection_failed")
+		},
+	}, readModels()...)
+}
+
+// runProjections answers `whitecross projections status`.
+func runProjections(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := loadConfig()
+	fs := c.flags("projections", stderr)
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.Arg(0) != "status" {
+		fmt.Fprintln(stderr, "usage: whitecross projections status")
+		return exitError{code: 2}
+	}
+	d, err := openDeps(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	runner, err := newRunner(d, nil)
+	if err != nil {
+		return err
+	}
+	status, err := runner.Status(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECTION\tPOSITION\tHEAD\tLAG (EVENTS)\tLAG (S)\tSTATE\tLAST ERROR")
+	for _, s := range status {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%s\t%s\n",
+			s.Name, s.Position, s.Head, s.LagEvents, s.LagSeconds, orDash(string(s.State)), s.LastError)
+	}
+	return tw.Flush()
+}
+
+// runReplay answers `whitecross replay --projection NAME`: it rebuilds the
+// projection into new tables while the live ones keep serving, then swaps
+// them in one transaction.
+func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := loadConfig()
+	fs := c.flags("replay", stderr)
+	name := fs.String("projection", "", "the projection to rebuild; all when empty")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	d, err := openDeps(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	runner, err := newRunner(d, nil)
+	if err != nil {
+		return err
+	}
+	names := []string{*name}
+	if *name == "" {
+		names = nil
+		for _, p := range readModels() {
+			names = append(names, p.Name())
+		}
+	}
+	for _, n := range names {
+		if err := runner.Rebuild(ctx, n); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rebuilt %s\n", n)
+	}
+	return nil
+}
