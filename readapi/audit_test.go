@@ -150,3 +150,25 @@ func TestComplianceSeesWhoReadTheChart(t *testing.T) {
 		t.Errorf("the compliance officer's read appended %d access events, want 1", n)
 	}
 }
+
+// TestStudentSearchIsScoped: a nurse's search shows the students of the
+// nurse's schools only, finds them by name prefix, and is recorded with
+// the students it returned.
+func TestStudentSearchIsScoped(t *testing.T) {
+	w := newWorld(t)
+	var list readapi.StudentList
+	path := fmt.Sprintf("/v1/students?q=riv&after=%d", w.head())
+	before := w.head()
+	if got := w.call(http.MethodGet, path, w.tokens[domain.RoleNurse], nil, &list); got != 200 {
+		t.Fatalf("search: %d", got)
+	}
+	if len(list.Students) != 1 || list.Students[0].ID != w.studentIn || list.Students[0].FamilyName != "Rivera" {
+		t.Fatalf("found %+v, want only the student of the nurse's school", list.Students)
+	}
+	if n := count(w.typesSince(before), "PHIAccessed"); n != 1 {
+		t.Errorf("the search appended %d access events, want 1", n)
+	}
+	if got := w.call(http.MethodGet, "/v1/students?school="+w.schoolOut, w.tokens[domain.RoleNurse], nil, nil); got != 403 {
+		t.Errorf("another school's students: %d, want 403", got)
+	}
+}

@@ -353,6 +353,17 @@ var matrix = map[string]matrixCase{
 		}
 		return allowed
 	}},
+	"GET /v1/students": {func(w *world, in bool) (string, any) {
+		return fmt.Sprintf("/v1/students?school=%s&after=%d", w.school(in), w.head()), nil
+	}, func(r domain.Role, in bool) int {
+		switch {
+		case !auth.Can(r, auth.ReadClinical):
+			return http.StatusForbidden
+		case !in && !auth.Can(r, auth.ReadHistory):
+			return http.StatusForbidden
+		}
+		return http.StatusOK
+	}},
 	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
 		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
 			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}

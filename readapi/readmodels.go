@@ -35,6 +35,10 @@ const maxWait = 2 * time.Second
 func ReadModelRoutes(rm ReadModels) []Route {
 	h := readModelHandlers{rm}
 	return []Route{
+		{Method: http.MethodGet, Path: "/v1/students",
+			Summary: "Search students by name or number (q), school and grade, within the caller's scope",
+			Access:  Access{Capability: auth.ReadClinical}, Response: StudentList{}, PHI: true,
+			Handler: h.searchStudents},
 		{Method: http.MethodGet, Path: "/v1/students/:id/access",
 			Summary: "Who read a student's chart, when, what and why, and the refused attempts (newest first)",
 			Access:  Access{Capability: auth.ReadHistory}, Response: AccessList{}, PHI: true,
@@ -62,6 +66,74 @@ func (h readModelHandlers) waitAfter(c echo.Context) error {
 		c.Response().Header().Set("X-Read-Model-Behind", "true")
 	}
 	return nil
+}
+
+// StudentSummary is one student in a search.
+type StudentSummary struct {
+	ID            string `json:"id"`
+	StudentNumber string `json:"student_number"`
+	SchoolID      string `json:"school_id"`
+	GivenName     string `json:"given_name"`
+	FamilyName    string `json:"family_name"`
+	BirthDate     string `json:"birth_date"`
+	Grade         string `json:"grade"`
+	Enrolled      bool   `json:"enrolled"`
+}
+
+// StudentList is the answer of GET /v1/students.
+type StudentList struct {
+	Students []StudentSummary `json:"students"`
+	Next     string           `json:"next,omitempty"`
+}
+
+// searchStudents finds students by name or number prefix (q), school and
+// grade, among the schools the caller may see: a nurse's own; any for a
+// compliance officer investigating.
+func (h readModelHandlers) searchStudents(c echo.Context) error {
+	if err := h.waitAfter(c); err != nil {
+		return err
+	}
+	p := principal(c)
+	f := projections.StudentFilter{Grade: domain.Grade(c.QueryParam("grade")), Query: c.QueryParam("q"),
+		After: c.QueryParam("cursor")}
+	f.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	investigating := p.Can(auth.ReadHistory)
+	switch school := c.QueryParam("school"); {
+	case school != "" && !investigating && !p.AtSchool(school):
+		return Forbidden("the school is not one of yours")
+	case school != "":
+		f.Schools = []string{school}
+	case investigating:
+		f.AllSchools = true
+	default:
+		f.Schools = p.Schools
+	}
+	rows, next, err := projections.SearchStudents(c.Request().Context(), h.DB, f)
+	if err != nil {
+		return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this search"}}}
+	}
+	out := StudentList{Students: []StudentSummary{}, Next: next}
+	var ids []string
+	for _, r := range rows {
+		out.Students = append(out.Students, StudentSummary{ID: r.StudentID, StudentNumber: r.StudentNumber,
+			SchoolID: r.SchoolID, GivenName: r.GivenName, FamilyName: r.FamilyName,
+			BirthDate: string(r.BirthDate), Grade: string(r.Grade), Enrolled: r.Enrolled})
+		ids = append(ids, r.StudentID)
+	}
+	purpose := domain.PurposeTreatment
+	if investigating {
+		purpose = domain.PurposeInvestigation
+	}
+	_, err = h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
+		Actor: p, StudentIDs: ids, What: "GET /v1/students", Purpose: purpose,
+	})
+	if err != nil {
+		return Unavailable("the access cannot be recorded, so no health information is sent")
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (h readModelHandlers) accessOf(c echo.Context) error {
