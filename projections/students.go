@@ -264,3 +264,24 @@ func decodeCursor(cursor string) (any, error) {
 	}
 	return string(id), nil
 }
+
+// studentSchoolSQL returns the school a student is at in the read model.
+const studentSchoolSQL = `SELECT school_id::text FROM readmodel.students WHERE student_id = $1`
+
+// StudentSchool returns the school the students read model has studentID
+// at, and false when it has no such student (never enrolled, or not yet
+// projected).
+func StudentSchool(ctx context.Context, q Querier, studentID string) (string, bool, error) {
+	if !domain.ValidID(studentID) {
+		return "", false, nil
+	}
+	rows, _ := q.Query(ctx, studentSchoolSQL, studentID)
+	school, err := pgx.CollectOneRow(rows, pgx.RowTo[string])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("student school: %w", err)
+	}
+	return school, true, nil
+}

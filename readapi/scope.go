@@ -1,0 +1,70 @@
+package readapi
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/projections"
+)
+
+// StudentScope is why a caller may read one student's health
+// information: the purpose its access event records.
+type StudentScope struct {
+	StudentID string
+	SchoolID  string
+	Purpose   string
+	// BreakGlass and GrantID are set when only an emergency-access grant
+	// lets the caller in.
+	BreakGlass bool
+	GrantID    string
+}
+
+// studentScope decides, from the read models, whether the caller may
+// read the health information of the student the path's :id names, as
+// Clinic.Student decides for the log: a nurse at the student's school,
+// for treatment; a compliance officer anywhere, for an investigation.
+// A refusal is recorded as a refused access to what before it is
+// answered; an unknown student is 404 and recorded as nothing, since
+// there is no chart to protect.
+func (h readModelHandlers) studentScope(c echo.Context, what string) (StudentScope, error) {
+	id := c.Param("id")
+	school, ok, err := studentSchoolOf(c, h, id)
+	if err != nil {
+		return StudentScope{}, Unavailable("the read models cannot be read")
+	}
+	if !ok {
+		return StudentScope{}, NotFound("no student with this id")
+	}
+	p := principal(c)
+	scope := StudentScope{StudentID: id, SchoolID: school}
+	switch {
+	case p.Can(auth.ReadClinical) && p.AtSchool(school):
+		scope.Purpose = domain.PurposeTreatment
+	case p.Can(auth.ReadClinical) && p.Can(auth.ReadHistory):
+		scope.Purpose = domain.PurposeInvestigation
+	default:
+		_ = h.Auditor.Refused(c.Request().Context(), meta(c), p, id, what, "scope")
+		return StudentScope{}, Forbidden("the student is not at one of your schools")
+	}
+	return scope, nil
+}
+
+func studentSchoolOf(c echo.Context, h readModelHandlers, id string) (string, bool, error) {
+	return projections.StudentSchool(c.Request().Context(), h.DB, id)
+}
+
+// recordAccess records a read of scope's student's health information
+// before the answer leaves; when it cannot, the answer is 503 and no
+// health information leaves (fail closed).
+func (h readModelHandlers) recordAccess(c echo.Context, scope StudentScope, what string) error {
+	_, err := h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
+		Actor: principal(c), StudentIDs: []string{scope.StudentID}, What: what,
+		Purpose: scope.Purpose, BreakGlass: scope.BreakGlass, GrantID: scope.GrantID,
+	})
+	if err != nil {
+		return Unavailable("the access cannot be recorded, so no health information is sent")
+	}
+	return nil
+}
