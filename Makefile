@@ -45,6 +45,7 @@ help: ## List the targets
 run: ## Start the service on the local database whitecross
 	@$(call with-db,whitecross) set -x; \
 	export WHITECROSS_TOKEN_KEY_FILE="$${WHITECROSS_TOKEN_KEY_FILE:-.data/token-key.pem}"; \
+	export WHITECROSS_SECRET_KEY_FILE="$${WHITECROSS_SECRET_KEY_FILE:-.data/secret-key}"; \
 	exec $(GO) run ./cmd/whitecross serve
 
 users-add: ## Create an account: make users-add ARGS='--email a@b.example --role sysadmin'

@@ -54,7 +54,8 @@ func VerifyTOTP(secret, code string, now time.Time) bool {
 // refuse any code whose step is not later.
 func MatchTOTP(secret, code string, now time.Time) (step int64, ok bool) {
 	code = strings.TrimSpace(code)
-	if len(code) != totpDigits.Length() {
+	// An empty secret is an HMAC key all the same: never let it match.
+	if secret == "" || len(code) != totpDigits.Length() {
 		return 0, false
 	}
 

@@ -29,6 +29,10 @@ type Config struct {
 	// BreakGlass is how long an emergency-access grant lasts when the
 	// request names no duration; 60m.
 	BreakGlass time.Duration
+	// Secrets seals the second-factor secrets the log records. Nil makes
+	// a box with a key that lives as long as the process: fine for tests,
+	// but a second factor enrolled then does not survive a restart.
+	Secrets *auth.SecretBox
 	// Now is the clock; time.Now by default.
 	Now func() time.Time
 }
@@ -92,10 +96,36 @@ func NewAccounts(store Store, tokens *auth.Tokens, cfg Config) (*Accounts, error
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Secrets == nil {
+		key, err := auth.GenerateSecretKey()
+		if err != nil {
+			return nil, err
+		}
+		if cfg.Secrets, err = auth.NewSecretBox(key); err != nil {
+			return nil, err
+		}
+	}
 	return &Accounts{
 		store: store, tokens: tokens, cfg: cfg.withDefaults(),
 		decoy: decoy, sessions: make(map[string]sessionState),
 	}, nil
+}
+
+// totpContext binds a sealed second-factor secret to its account.
+func totpContext(userID string) string { return "totp:" + userID }
+
+// totpSecret returns u's second-factor secret in clear, for checking a
+// code; "" when none is enrolled or when it cannot be opened (sealed
+// under a key this process does not hold), so that no code matches.
+func (a *Accounts) totpSecret(u *domain.User) string {
+	if u.TOTPPlain {
+		return u.TOTPSecret
+	}
+	secret, err := a.cfg.Secrets.Open(u.TOTPSecret, totpContext(u.ID))
+	if err != nil {
+		return ""
+	}
+	return secret
 }
 
 // ErrNotFound is returned when the account, school, district or session a

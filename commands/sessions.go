@@ -68,7 +68,7 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 			}
 			// A code is accepted once: only a step after the last one
 			// accepted counts.
-			step, totpOK := auth.MatchTOTP(u.TOTPSecret, cred.TOTP, now)
+			step, totpOK := auth.MatchTOTP(a.totpSecret(u), cred.TOTP, now)
 			totpOK = u.TOTPEnrolled() && totpOK && step > u.LastTOTPStep
 			var events []domain.Event
 			events, outcome = u.RecordLoginAttempt(now, passwordOK, totpOK, a.cfg.Lockout, sessionID)
@@ -309,7 +309,7 @@ func (a *Accounts) VerifyWitness(ctx context.Context, w Witness) (string, bool, 
 	ok, _ := auth.VerifyPassword(u.PasswordHash, w.Password)
 	ok = ok && u.Active && !u.Locked(now) && u.HasRole(domain.RoleNurse)
 	if u.TOTPEnrolled() {
-		step, codeOK := auth.MatchTOTP(u.TOTPSecret, w.TOTP, now)
+		step, codeOK := auth.MatchTOTP(a.totpSecret(u), w.TOTP, now)
 		ok = ok && codeOK && step > u.LastTOTPStep
 	}
 	return id, ok, nil

@@ -296,6 +296,8 @@ func (a *Accounts) EnrollTOTP(
 			if err != nil {
 				return nil, err
 			}
-			return u.EnrollTOTP(secret)
+			return u.EnrollTOTP(secret, func(secret string) (string, error) {
+				return a.cfg.Secrets.Seal(secret, totpContext(u.ID))
+			})
 		})
 }

@@ -31,6 +31,7 @@ const SchemaVersion = 1
 // of upcasters.
 var upcasters = map[string][]func([]byte) ([]byte, error){
 	BreakGlassOpened{}.EventType(): {upcastBreakGlassOpenedV1},
+	TOTPEnrolled{}.EventType():     {upcastTOTPEnrolledV1},
 }
 
 // schemaVersion returns the current schema version of eventType.

@@ -3,6 +3,8 @@ package domain
 import (
 	"encoding/base32"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,11 +132,26 @@ type UserUnlocked struct {
 
 // TOTPEnrolled adds a second factor: a TOTP secret (RFC 6238).
 //
-// Secret is a credential in base32. TODO: it is stored in the log as
-// plain text; encrypt it at rest (a key outside the database) before
-// multi-factor authentication leaves development.
+// SealedSecret is the secret encrypted under a key kept outside the
+// database (auth.SecretBox, bound to the account), so that the log, its
+// backups and its exports never hold the credential itself. PlainSecret
+// is set only in events of version 1, recorded before secrets were
+// sealed; no new event carries it.
 type TOTPEnrolled struct {
-	Secret string `json:"secret"`
+	SealedSecret string `json:"sealed_secret,omitempty"`
+	PlainSecret  string `json:"plain_secret,omitempty"`
+}
+
+// upcastTOTPEnrolledV1 lifts a version-1 TOTPEnrolled, whose secret was
+// stored in plain text as "secret", to version 2.
+func upcastTOTPEnrolledV1(data []byte) ([]byte, error) {
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	v["plain_secret"] = v["secret"]
+	delete(v, "secret")
+	return json.Marshal(v)
 }
 
 // TOTPRemoved removes the second factor.
@@ -196,7 +213,11 @@ type User struct {
 	// LockedUntil is the end of the latest lock; zero when never locked or
 	// unlocked since. Locked says whether it is still in force.
 	LockedUntil time.Time
-	TOTPSecret  string // empty when no second factor is enrolled
+	// TOTPSecret is the second factor's secret as the log holds it:
+	// sealed (see TOTPEnrolled) unless TOTPPlain; empty when no second
+	// factor is enrolled.
+	TOTPSecret string
+	TOTPPlain  bool
 	// LastTOTPStep is the step of the last second-factor code accepted; a
 	// login needs a code of a later step.
 	LastTOTPStep int64
@@ -283,9 +304,12 @@ func (u *User) apply(e Event) bool {
 		u.LockedUntil = time.Time{}
 		u.failures = nil
 	case TOTPEnrolled:
-		u.TOTPSecret = e.Secret
+		u.TOTPSecret, u.TOTPPlain = e.SealedSecret, false
+		if e.SealedSecret == "" {
+			u.TOTPSecret, u.TOTPPlain = e.PlainSecret, true
+		}
 	case TOTPRemoved:
-		u.TOTPSecret = ""
+		u.TOTPSecret, u.TOTPPlain = "", false
 	default:
 		return false
 	}
@@ -516,7 +540,8 @@ func (u *User) Unlock(by string) ([]Event, error) {
 // case, no padding) of at least 128 bits; anything else is refused
 // (CodeInvalid). An account with a second factor must remove it first
 // (CodeConflict), so that a stolen session cannot replace it silently.
-func (u *User) EnrollTOTP(secret string) ([]Event, error) {
+// The event carries what seal makes of the secret, never the secret.
+func (u *User) EnrollTOTP(secret string, seal func(secret string) (string, error)) ([]Event, error) {
 	if err := checkTOTPSecret(secret); err != nil {
 		return nil, err
 	}
@@ -527,7 +552,14 @@ func (u *User) EnrollTOTP(secret string) ([]Event, error) {
 			Message: "a second factor is already enrolled; remove it first",
 		}
 	}
-	return []Event{TOTPEnrolled{Secret: secret}}, nil
+	sealed, err := seal(secret)
+	if err != nil {
+		return nil, err
+	}
+	if sealed == "" || sealed == secret {
+		return nil, errors.New("enroll totp: the secret was not sealed")
+	}
+	return []Event{TOTPEnrolled{SealedSecret: sealed}}, nil
 }
 
 // RemoveTOTP removes the second factor: a TOTPRemoved, or no event when

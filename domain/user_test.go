@@ -195,7 +195,7 @@ var userEvents = []Event{
 	LoginFailed{ReasonCode: LoginBadTOTP, AttemptAt: t0.Add(123456789)},
 	UserLocked{Until: t0.Add(15 * time.Minute), Reason: LockTooManyFailures},
 	UserUnlocked{By: adminID},
-	TOTPEnrolled{Secret: totpSecret},
+	TOTPEnrolled{SealedSecret: sealedTOTP},
 	TOTPRemoved{},
 }
 
@@ -456,7 +456,7 @@ func TestUserFold(t *testing.T) {
 		func(u *User) ([]Event, error) { return u.AssignSchools([]string{schoolB}) },
 		func(u *User) ([]Event, error) { return u.AssignRoles([]Role{RoleComplianceOfficer}) },
 		func(u *User) ([]Event, error) { return u.RemoveSchools([]string{schoolA}) },
-		func(u *User) ([]Event, error) { return u.EnrollTOTP(totpSecret) },
+		func(u *User) ([]Event, error) { return u.EnrollTOTP(totpSecret, testSeal) },
 		func(u *User) ([]Event, error) {
 			events, _ := u.RecordLoginAttempt(t0, false, false, LockoutPolicy{}, sessionID)
 			return events, nil
@@ -687,7 +687,7 @@ func TestUserSchools(t *testing.T) {
 }
 
 func TestUserCredentials(t *testing.T) {
-	enrolled := []Event{TOTPEnrolled{Secret: totpSecret}}
+	enrolled := []Event{TOTPEnrolled{SealedSecret: sealedTOTP}}
 	runCommandCases(t, []commandCase{
 		{
 			name: "set password",
@@ -729,38 +729,38 @@ func TestUserCredentials(t *testing.T) {
 		},
 		{
 			name: "enroll TOTP",
-			run:  func(u *User) ([]Event, error) { return u.EnrollTOTP(totpSecret) },
-			want: []Event{TOTPEnrolled{Secret: totpSecret}},
+			run:  func(u *User) ([]Event, error) { return u.EnrollTOTP(totpSecret, testSeal) },
+			want: []Event{TOTPEnrolled{SealedSecret: sealedTOTP}},
 		},
 		{
 			name:   "enroll TOTP in lower case",
-			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP(strings.ToLower(totpSecret)) },
+			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP(strings.ToLower(totpSecret), testSeal) },
 			refuse: []string{"invalid totp_secret"},
 			secret: strings.ToLower(totpSecret),
 		},
 		{
 			name: "enroll TOTP with padding",
 			run: func(u *User) ([]Event, error) {
-				return u.EnrollTOTP("JBSWY3DPEHPK3PXPJBSWY3DPEE======")
+				return u.EnrollTOTP("JBSWY3DPEHPK3PXPJBSWY3DPEE======", testSeal)
 			},
 			refuse: []string{"invalid totp_secret"},
 		},
 		{
 			name:   "enroll TOTP of 80 bits",
-			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP("JBSWY3DPEHPK3PXP") },
+			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP("JBSWY3DPEHPK3PXP", testSeal) },
 			refuse: []string{"invalid totp_secret"},
 			secret: "JBSWY3DPEHPK3PXP",
 		},
 		{
 			name:   "enroll no TOTP",
-			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP("") },
+			run:    func(u *User) ([]Event, error) { return u.EnrollTOTP("", testSeal) },
 			refuse: []string{"invalid totp_secret"},
 		},
 		{
 			name:  "enroll TOTP twice",
 			setup: enrolled,
 			run: func(u *User) ([]Event, error) {
-				return u.EnrollTOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+				return u.EnrollTOTP("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", testSeal)
 			},
 			refuse: []string{"conflict totp_secret"},
 			secret: "GEZDGNBVGY3TQOJQ",
@@ -1108,5 +1108,45 @@ func TestLockoutPolicyValidate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			checkRefusals(t, c.policy.Validate(), c.want, "")
 		})
+	}
+}
+
+// sealedTOTP is what testSeal makes of totpSecret.
+var sealedTOTP = "sealed:" + totpSecret
+
+// testSeal stands for auth.SecretBox in the domain's tests: the domain
+// only asks that the secret be turned into something else.
+func testSeal(secret string) (string, error) { return "sealed:" + secret, nil }
+
+func TestTOTPEnrolledVersion1(t *testing.T) {
+	data := []byte(`{"secret":"` + totpSecret + `"}`)
+	decoded, err := DecodeEvent(TOTPEnrolled{}.EventType(), 1, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := decoded.(TOTPEnrolled)
+	if !ok || e.PlainSecret != totpSecret || e.SealedSecret != "" {
+		t.Fatalf("decoded %#v, want the plain secret of version 1", decoded)
+	}
+	var u User
+	u.ID = "u"
+	if !u.apply(e) || !u.TOTPPlain || u.TOTPSecret != totpSecret || !u.TOTPEnrolled() {
+		t.Errorf("user after a version-1 enrolment: plain %v, enrolled %v", u.TOTPPlain, u.TOTPEnrolled())
+	}
+	if !u.apply(TOTPEnrolled{SealedSecret: sealedTOTP}) || u.TOTPPlain || u.TOTPSecret != sealedTOTP {
+		t.Errorf("user after a sealed enrolment: plain %v", u.TOTPPlain)
+	}
+}
+
+func TestEnrollTOTPNeedsSealing(t *testing.T) {
+	var u User
+	for name, seal := range map[string]func(string) (string, error){
+		"unchanged": func(s string) (string, error) { return s, nil },
+		"empty":     func(string) (string, error) { return "", nil },
+		"failing":   func(string) (string, error) { return "", errors.New("no key") },
+	} {
+		if events, err := u.EnrollTOTP(totpSecret, seal); err == nil {
+			t.Errorf("%s seal: events %v, want an error", name, events)
+		}
 	}
 }

@@ -572,6 +572,23 @@ func TestSecondFactor(t *testing.T) {
 	if got := w.call(http.MethodPost, "/v1/auth/totp", tok, readapi.TOTPEnrolment{Secret: secret.Secret, Code: code}, nil); got != 204 {
 		t.Fatalf("enrol: %d", got)
 	}
+	// The log holds the secret sealed, never in clear.
+	events, err := w.log.ReadAll(t.Context(), 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrolments := 0
+	for _, e := range events {
+		if bytes.Contains(e.Data, []byte(secret.Secret)) {
+			t.Errorf("event %d (%s) holds the second factor's secret in clear", e.Position, e.Type)
+		}
+		if e.Type == (domain.TOTPEnrolled{}).EventType() {
+			enrolments++
+		}
+	}
+	if enrolments != 1 {
+		t.Errorf("%d TOTPEnrolled events, want 1", enrolments)
+	}
 	login := readapi.LoginRequest{Email: w.users[nurse], Password: password}
 	if got := w.call(http.MethodPost, "/v1/auth/login", "", login, nil); got != 401 {
 		t.Errorf("login without the code: %d, want 401", got)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -46,24 +48,71 @@ func newKeyFile(path string, log zerolog.Logger) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("token key: %w", err)
-	}
-	if err := os.WriteFile(path, pem, 0o600); err != nil {
+	if err := writeKeyFile(path, pem); err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
 	}
 	log.Info().Msg("token_key_created")
 	return key, nil
 }
 
+// secretBox loads the key that seals second-factor secrets from
+// c.SecretKeyFile (32 bytes, base64), making one there when the file does
+// not exist. With no file configured it makes a key that lives as long as
+// the process: a second factor enrolled then stops working at the next
+// start.
+func secretBox(c config, log zerolog.Logger) (*auth.SecretBox, error) {
+	if c.SecretKeyFile == "" {
+		log.Warn().Msg("secret_key_ephemeral")
+		key, err := auth.GenerateSecretKey()
+		if err != nil {
+			return nil, err
+		}
+		return auth.NewSecretBox(key)
+	}
+	text, err := os.ReadFile(c.SecretKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err := auth.GenerateSecretKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := writeKeyFile(c.SecretKeyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n")); err != nil {
+			return nil, fmt.Errorf("secret key: %w", err)
+		}
+		log.Info().Msg("secret_key_created")
+		return auth.NewSecretBox(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(text)))
+	if err != nil {
+		return nil, errors.New("secret key: the file does not hold base64")
+	}
+	return auth.NewSecretBox(key)
+}
+
+// writeKeyFile writes a new key file readable by its owner only.
+func writeKeyFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
 // newAccounts builds the account services over d's log, signing access
 // tokens with key.
+// Second-factor secrets are sealed with the key in c.SecretKeyFile.
 func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts, error) {
 	tokens, err := auth.NewTokens(key, auth.TokenConfig{})
 	if err != nil {
 		return nil, err
 	}
+	secrets, err := secretBox(c, d.log)
+	if err != nil {
+		return nil, err
+	}
 	return commands.NewAccounts(d.store, tokens, commands.Config{
+		Secrets:     secrets,
 		IdleTimeout: c.SessionIdle, AbsoluteTimeout: c.SessionMax,
 		Lockout: domain.LockoutPolicy{
 			MaxFailures: c.LockoutFailures, Window: c.LockoutWindow, LockFor: c.LockoutFor,

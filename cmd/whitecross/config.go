@@ -23,6 +23,7 @@ type config struct {
 	LogLevel       string
 
 	TokenKeyFile    string // Ed25519 PEM; made on first start when missing
+	SecretKeyFile   string // AES-256 key, base64; made on first start when missing
 	TLSCert, TLSKey string
 	AllowedOrigins  []string
 	SessionIdle     time.Duration
@@ -43,6 +44,7 @@ func loadConfig() config {
 		HTTPAddr:        env("WHITECROSS_HTTP_ADDR", ":8080"),
 		LogLevel:        env("WHITECROSS_LOG_LEVEL", "info"),
 		TokenKeyFile:    env("WHITECROSS_TOKEN_KEY_FILE", ""),
+		SecretKeyFile:   env("WHITECROSS_SECRET_KEY_FILE", ""),
 		TLSCert:         env("WHITECROSS_TLS_CERT", ""),
 		TLSKey:          env("WHITECROSS_TLS_KEY", ""),
 		AllowedOrigins:  list(env("WHITECROSS_CORS_ORIGINS", "")),
