@@ -370,9 +370,8 @@ var studentNumberRule = textRule{min: 1, max: 32}
 //   - grade: one of Grades; gender: one of Genders;
 //   - enrolled_on: a date, not before the birth date.
 //
-// TODO: a student number is unique in its district, but nothing here
-// enforces it; a reservation stream, as EmailStream does for addresses,
-// would let the log refuse a second one.
+// A student number is unique in its district: the command that enrols
+// first reserves it in StudentNumberStream, which the log lets exist once.
 func NewStudent(cmd EnrollStudent, now time.Time) ([]Event, error) {
 	e := StudentEnrolled{
 		StudentID:     cmd.StudentID,
