@@ -6,7 +6,6 @@ import (
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
-	"github.com/whitecross/whitecross/eventstore"
 )
 
 // OpenBreakGlass grants actor emergency access to one student outside
@@ -40,46 +39,4 @@ func (a *Accounts) OpenBreakGlass(
 	}
 	g, err := domain.FoldBreakGlassGrant(events)
 	return g, res, err
-}
-
-// BreakGlassGrants lists every grant, newest first, for review.
-//
-// TODO: this reads the whole log; serve it from a read model once the
-// projections feed one, before logs grow past a few hundred thousand
-// events.
-func (a *Accounts) BreakGlassGrants(ctx context.Context, all eventstore.Store) ([]*domain.BreakGlassGrant, error) {
-	streams := map[string][]domain.Event{}
-	var order []string
-	for from := uint64(0); ; {
-		page, err := all.ReadAll(ctx, from, 5000)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page {
-			if e.Type != (domain.BreakGlassOpened{}).EventType() && e.Type != (domain.BreakGlassClosed{}).EventType() {
-				continue
-			}
-			ev, err := domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
-			if err != nil {
-				return nil, err
-			}
-			if _, seen := streams[e.Stream]; !seen {
-				order = append(order, e.Stream)
-			}
-			streams[e.Stream] = append(streams[e.Stream], ev)
-		}
-		if len(page) < 5000 {
-			break
-		}
-		from = page[len(page)-1].Position + 1
-	}
-	grants := make([]*domain.BreakGlassGrant, 0, len(order))
-	for i := len(order) - 1; i >= 0; i-- {
-		g, err := domain.FoldBreakGlassGrant(streams[order[i]])
-		if err != nil {
-			return nil, err
-		}
-		grants = append(grants, g)
-	}
-	return grants, nil
 }

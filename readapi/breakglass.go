@@ -2,12 +2,16 @@ package readapi
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/projections"
 )
 
 // BreakGlassRequest is the body of POST /v1/access/break-glass.
@@ -30,13 +34,20 @@ type BreakGlassGrant struct {
 	Reason     string    `json:"reason"`
 	OpenedAt   time.Time `json:"opened_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
-	Active     bool      `json:"active"`
-	Position   uint64    `json:"position,omitempty"`
+	// ClosedAt is absent while the grant was not closed.
+	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Active says whether the grant gives access at the time of the
+	// answer.
+	Active bool `json:"active"`
+	// Position is the log position of the grant's opening: pass it as
+	// after= to read under the grant at once.
+	Position uint64 `json:"position,omitempty"`
 }
 
 // BreakGlassList is the answer of GET /v1/access/break-glass.
 type BreakGlassList struct {
 	Grants []BreakGlassGrant `json:"grants"`
+	Next   string            `json:"next,omitempty"`
 }
 
 func (h handlers) breakGlassRoutes() []Route {
@@ -45,8 +56,6 @@ func (h handlers) breakGlassRoutes() []Route {
 			Summary: "Open emergency access to one student outside the caller's scope",
 			Access:  Access{Capability: auth.OpenBreakGlass}, Request: BreakGlassRequest{},
 			Response: BreakGlassGrant{}, Status: http.StatusCreated, Handler: h.openBreakGlass},
-		{Method: http.MethodGet, Path: "/v1/access/break-glass", Summary: "Open and past emergency-access grants",
-			Access: Access{Capability: auth.ReviewBreakGlass}, Response: BreakGlassList{}, Handler: h.listBreakGlass},
 	}
 }
 
@@ -63,26 +72,92 @@ func (h handlers) openBreakGlass(c echo.Context) error {
 	if err != nil {
 		return fromCommand(err)
 	}
-	out := h.grant(g)
-	out.Position = res.Position
-	return c.JSON(http.StatusCreated, out)
+	return c.JSON(http.StatusCreated, BreakGlassGrant{
+		ID: g.ID, UserID: g.UserID, StudentID: g.StudentID, ReasonCode: string(g.ReasonCode),
+		Reason: g.Reason, OpenedAt: g.OpenedAt, ExpiresAt: g.ExpiresAt,
+		Active: g.ActiveAt(h.Now()), Position: res.Position,
+	})
 }
 
-func (h handlers) listBreakGlass(c echo.Context) error {
-	grants, err := h.Accounts.BreakGlassGrants(c.Request().Context(), h.Log)
+// breakGlassListRoute names the list of grants in access events.
+const breakGlassListRoute = "GET /v1/access/break-glass"
+
+func (h readModelHandlers) breakGlassReviewRoutes() []Route {
+	return []Route{{
+		Method: http.MethodGet, Path: "/v1/access/break-glass",
+		Summary: "Open and past emergency-access grants, newest first, by user (actor), " +
+			"student and whether still open (open=true)",
+		Access: Access{Capability: auth.ReviewBreakGlass}, Response: BreakGlassList{}, PHI: true,
+		Handler: h.listBreakGlass,
+	}}
+}
+
+// listBreakGlass answers a page of grants from the break-glass read model.
+// The grants name students and why their charts were needed, so the
+// answer is recorded as an access to each student it lists.
+func (h readModelHandlers) listBreakGlass(c echo.Context) error {
+	if err := h.waitAfter(c); err != nil {
+		return err
+	}
+	now := h.Now()
+	f, err := grantFilter(c, now)
 	if err != nil {
 		return err
 	}
-	out := BreakGlassList{Grants: make([]BreakGlassGrant, 0, len(grants))}
-	for _, g := range grants {
-		out.Grants = append(out.Grants, h.grant(g))
+	rows, next, err := projections.Grants(c.Request().Context(), h.DB, f)
+	if err != nil {
+		return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this list"}}}
+	}
+
+	out := BreakGlassList{Grants: make([]BreakGlassGrant, 0, len(rows)), Next: next}
+	var students []string
+	for _, g := range rows {
+		out.Grants = append(out.Grants, BreakGlassGrant{
+			ID: g.GrantID, UserID: g.ActorID, StudentID: g.StudentID,
+			ReasonCode: string(g.ReasonCode), Reason: g.Reason, OpenedAt: g.OpenedAt,
+			ExpiresAt: g.ExpiresAt, ClosedAt: g.ClosedAt, Active: g.ActiveAt(now),
+			Position: g.Position,
+		})
+		if !slices.Contains(students, g.StudentID) {
+			students = append(students, g.StudentID)
+		}
+	}
+	_, err = h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
+		Actor: principal(c), StudentIDs: students, What: breakGlassListRoute,
+		Purpose: domain.PurposeInvestigation,
+	})
+	if err != nil {
+		return Unavailable("the access cannot be recorded, so no health information is sent")
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-func (h handlers) grant(g *domain.BreakGlassGrant) BreakGlassGrant {
-	return BreakGlassGrant{
-		ID: g.ID, UserID: g.UserID, StudentID: g.StudentID, ReasonCode: string(g.ReasonCode), Reason: g.Reason,
-		OpenedAt: g.OpenedAt, ExpiresAt: g.ExpiresAt, Active: g.ActiveAt(h.Now()),
+// grantFilter reads the query of GET /v1/access/break-glass: actor and
+// student (IDs), open (true or false), cursor and limit (1 to 500).
+func grantFilter(c echo.Context, now time.Time) (projections.GrantFilter, error) {
+	f := projections.GrantFilter{
+		ActorID: c.QueryParam("actor"), StudentID: c.QueryParam("student"),
+		After: c.QueryParam("cursor"), At: now,
 	}
+	var v ValidationError
+	for _, p := range []struct{ field, value string }{{"actor", f.ActorID}, {"student", f.StudentID}} {
+		if p.value != "" && !domain.ValidID(p.value) {
+			v.Add(p.field, "must be an ID")
+		}
+	}
+	switch open := c.QueryParam("open"); open {
+	case "", "false":
+	case "true":
+		f.Open = true
+	default:
+		v.Add("open", "must be true or false")
+	}
+	if limit := c.QueryParam("limit"); limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > 500 {
+			v.Add("limit", "must be a whole number from 1 to 500")
+		}
+		f.Limit = n
+	}
+	return f, v.Err()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -56,6 +57,7 @@ type world struct {
 	accounts *commands.Accounts
 	clinic   *commands.Clinic
 	runner   *projections.Runner
+	db       *pgxpool.Pool // the read models' database
 	log      eventstore.Store
 	clock    *clock
 
@@ -90,7 +92,9 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	pool := db.AppPool(t)
-	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{})
+	w.db = pool
+	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
+		projections.NewCharts(l), projections.BreakGlass{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +106,8 @@ func newWorld(t testing.TB) *world {
 	routes := readapi.AppRoutes(readapi.Services{
 		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
 	})
-	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor})...)
+	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor,
+		Now: w.clock.Now})...)
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       routes,
@@ -139,6 +144,17 @@ func (w *world) seed() {
 		w.users[r] = string(r) + "-user@district.example"
 		w.createUser(w.users[r], r, w.schoolIn)
 		w.tokens[r] = w.login(w.users[r]).AccessToken
+	}
+	w.sync()
+}
+
+// sync waits until the read models have applied every event of the log.
+func (w *world) sync() {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.runner.WaitFor(ctx, w.head()); err != nil {
+		w.t.Fatalf("read models: %v", err)
 	}
 }
 
@@ -539,7 +555,7 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	}
 	list := func() readapi.BreakGlassList {
 		var l readapi.BreakGlassList
-		w.call(http.MethodGet, "/v1/access/break-glass", w.tokens[co], nil, &l)
+		w.call(http.MethodGet, fmt.Sprintf("/v1/access/break-glass?after=%d", w.head()), w.tokens[co], nil, &l)
 		return l
 	}
 	if l := list(); len(l.Grants) != 1 || !l.Grants[0].Active {

@@ -19,6 +19,9 @@ type ReadModels struct {
 	Runner  *projections.Runner
 	DB      projections.Querier
 	Auditor *commands.Auditor
+	// Now is the clock that decides whether a grant is active; nil means
+	// time.Now.
+	Now func() time.Time
 }
 
 // AccessList is the answer of GET /v1/students/{id}/access.
@@ -33,8 +36,11 @@ const maxWait = 2 * time.Second
 
 // ReadModelRoutes returns the routes served from read models.
 func ReadModelRoutes(rm ReadModels) []Route {
+	if rm.Now == nil {
+		rm.Now = time.Now
+	}
 	h := readModelHandlers{rm}
-	return []Route{
+	routes := []Route{
 		{Method: http.MethodGet, Path: "/v1/students",
 			Summary: "Search students by name or number (q), school and grade, within the caller's scope",
 			Access:  Access{Capability: auth.ReadClinical}, Response: StudentList{}, PHI: true,
@@ -44,6 +50,9 @@ func ReadModelRoutes(rm ReadModels) []Route {
 			Access:  Access{Capability: auth.ReadHistory}, Response: AccessList{}, PHI: true,
 			Handler: h.accessOf},
 	}
+	routes = append(routes, h.chartRoutes()...)
+	routes = append(routes, h.breakGlassReviewRoutes()...)
+	return routes
 }
 
 type readModelHandlers struct{ ReadModels }

@@ -24,7 +24,10 @@ type StudentScope struct {
 // studentScope decides, from the read models, whether the caller may
 // read the health information of the student the path's :id names, as
 // Clinic.Student decides for the log: a nurse at the student's school,
-// for treatment; a compliance officer anywhere, for an investigation.
+// for treatment; a compliance officer anywhere, for an investigation;
+// anyone else who may read clinical records, for an emergency, while a
+// break-glass grant of theirs for the student is active (opened, neither
+// expired nor closed at the time of the request).
 // A refusal is recorded as a refused access to what before it is
 // answered; an unknown student is 404 and recorded as nothing, since
 // there is no chart to protect.
@@ -44,11 +47,26 @@ func (h readModelHandlers) studentScope(c echo.Context, what string) (StudentSco
 		scope.Purpose = domain.PurposeTreatment
 	case p.Can(auth.ReadClinical) && p.Can(auth.ReadHistory):
 		scope.Purpose = domain.PurposeInvestigation
+	case p.Can(auth.ReadClinical):
+		grant, ok, err := projections.ActiveGrant(c.Request().Context(), h.DB, p.UserID, id, h.Now())
+		if err != nil {
+			return StudentScope{}, Unavailable("the read models cannot be read")
+		}
+		if !ok {
+			return StudentScope{}, h.refuseScope(c, id, what)
+		}
+		scope.Purpose, scope.BreakGlass, scope.GrantID = domain.PurposeEmergency, true, grant
 	default:
-		_ = h.Auditor.Refused(c.Request().Context(), meta(c), p, id, what, "scope")
-		return StudentScope{}, Forbidden("the student is not at one of your schools")
+		return StudentScope{}, h.refuseScope(c, id, what)
 	}
 	return scope, nil
+}
+
+// refuseScope records a refused access to student's what and returns
+// the refusal. The refusal stands even when it cannot be recorded.
+func (h readModelHandlers) refuseScope(c echo.Context, student, what string) error {
+	_ = h.Auditor.Refused(c.Request().Context(), meta(c), principal(c), student, what, "scope")
+	return Forbidden("the student is not at one of your schools")
 }
 
 func studentSchoolOf(c echo.Context, h readModelHandlers, id string) (string, bool, error) {

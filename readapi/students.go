@@ -56,79 +56,11 @@ type ContactRequest struct {
 	MayPickUp    bool   `json:"may_pick_up"`
 }
 
-// ChartResponse is a student's chart as it stands.
-//
-// TODO: served from the log for now; the read models and the access event
-// of every read come with the audited-reads work.
-type ChartResponse struct {
-	ID            string       `json:"id"`
-	StudentNumber string       `json:"student_number"`
-	SchoolID      string       `json:"school_id"`
-	GivenName     string       `json:"given_name"`
-	FamilyName    string       `json:"family_name"`
-	BirthDate     string       `json:"birth_date"`
-	Grade         string       `json:"grade"`
-	Enrolled      bool         `json:"enrolled"`
-	Entries       []ChartEntry `json:"entries"`
-	Orders        []OrderView  `json:"medication_orders"`
-	Doses         []DoseRecord `json:"administrations"`
-	Alerts        []AlertView  `json:"active_alerts"`
-	Revision      uint64       `json:"revision"`
-}
-
-// OrderView is a medication order on a chart.
-type OrderView struct {
-	ID                 string              `json:"id"`
-	DrugName           string              `json:"drug_name"`
-	Ingredients        []string            `json:"ingredients"`
-	Strength           string              `json:"strength"`
-	DoseAmount         string              `json:"dose_amount"`
-	DoseUnit           string              `json:"dose_unit"`
-	Route              string              `json:"route"`
-	Schedule           domain.DoseSchedule `json:"schedule"`
-	TimeCritical       bool                `json:"time_critical"`
-	StartOn            string              `json:"start_on"`
-	EndOn              string              `json:"end_on"`
-	ControlledSchedule string              `json:"controlled_schedule,omitempty"`
-	WitnessRequired    bool                `json:"witness_required"`
-	Discontinued       bool                `json:"discontinued"`
-}
-
-// AlertView is an emergency alert still active.
-type AlertView struct {
-	ID             string    `json:"id"`
-	Kind           string    `json:"kind"`
-	Location       string    `json:"location"`
-	RaisedAt       time.Time `json:"raised_at"`
-	AcknowledgedAt time.Time `json:"acknowledged_at,omitzero"`
-}
-
-// ChartEntry is one entry of a chart, corrections applied.
-type ChartEntry struct {
-	ID         string       `json:"id"`
-	Kind       string       `json:"kind"`
-	Values     domain.Event `json:"values"`
-	Amendments int          `json:"amendments"`
-	InError    bool         `json:"entered_in_error"`
-}
-
-// DoseRecord is one administration, refusal, miss, hold or blocked attempt.
-type DoseRecord struct {
-	Kind         string    `json:"kind"`
-	AttemptID    string    `json:"attempt_id"`
-	OrderID      string    `json:"order_id"`
-	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
-	At           time.Time `json:"at"`
-	NurseID      string    `json:"nurse_id"`
-}
-
 func (h handlers) studentRoutes() []Route {
 	roster := Access{Capability: auth.ManageRoster}
 	return []Route{
 		{Method: http.MethodPost, Path: "/v1/students", Summary: "Enrol a student", Access: roster,
 			Request: EnrolRequest{}, Response: Written{}, Status: http.StatusCreated, Handler: h.enrol},
-		{Method: http.MethodGet, Path: "/v1/students/:id", Summary: "A student's chart",
-			Access: Access{Capability: auth.ReadClinical}, Response: ChartResponse{}, PHI: true, Handler: h.chart},
 		{Method: http.MethodPost, Path: "/v1/students/:id/demographics", Summary: "Update demographics",
 			Access: roster, Request: DemographicsRequest{}, Response: Written{},
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
@@ -196,71 +128,6 @@ func (h handlers) transfer(c echo.Context) error {
 		return fromCommand(err)
 	}
 	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
-}
-
-// chartRoute names the chart read in access events.
-const chartRoute = "GET /v1/students/:id"
-
-func (h handlers) chart(c echo.Context) error {
-	ctx, actor := c.Request().Context(), principal(c)
-	s, err := h.Clinic.Student(ctx, actor, c.Param("id"))
-	if domain.ErrorCode(err) == domain.CodeForbidden {
-		h.refused(c, c.Param("id"), chartRoute, "scope")
-	}
-	if err != nil {
-		return fromCommand(err)
-	}
-	out := ChartResponse{ID: s.ID, StudentNumber: s.StudentNumber, SchoolID: s.SchoolID,
-		GivenName: s.GivenName, FamilyName: s.FamilyName, BirthDate: string(s.BirthDate),
-		Grade: string(s.Grade), Enrolled: s.Enrolled(), Revision: s.Revision}
-	for _, o := range s.Medications.Orders() {
-		out.Orders = append(out.Orders, OrderView{ID: o.ID, DrugName: o.DrugName, Ingredients: o.Ingredients,
-			Strength: o.Strength, DoseAmount: o.DoseAmount, DoseUnit: o.DoseUnit, Route: o.Route,
-			Schedule: o.Schedule, TimeCritical: o.TimeCritical, StartOn: o.StartOn, EndOn: o.EndOn,
-			ControlledSchedule: o.ControlledSchedule, WitnessRequired: o.WitnessRequired,
-			Discontinued: o.Discontinued()})
-	}
-	for _, a := range s.ActiveAlerts() {
-		out.Alerts = append(out.Alerts, AlertView{ID: a.ID, Kind: string(a.Kind), Location: a.Location,
-			RaisedAt: a.RaisedAt, AcknowledgedAt: a.AcknowledgedAt})
-	}
-	for _, e := range s.Entries() {
-		out.Entries = append(out.Entries, ChartEntry{ID: e.ID, Kind: string(e.Kind), Values: e.Current,
-			Amendments: e.Amendments, InError: e.InError})
-	}
-	for _, a := range s.Medications.Administrations() {
-		out.Doses = append(out.Doses, DoseRecord{Kind: string(a.Kind), AttemptID: a.AttemptID,
-			OrderID: a.OrderID, ScheduledFor: a.ScheduledFor, At: a.At, NurseID: a.NurseID})
-	}
-	purpose := domain.PurposeTreatment
-	if !actor.AtSchool(s.SchoolID) {
-		purpose = domain.PurposeInvestigation
-	}
-	if err := h.accessed(c, []string{s.ID}, chartRoute, purpose); err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
-// accessed records a read of health information before its answer
-// leaves; when it cannot, the answer is 503 and no health information
-// leaves (fail closed).
-func (h handlers) accessed(c echo.Context, students []string, what, purpose string) error {
-	_, err := h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: principal(c), StudentIDs: students, What: what, Purpose: purpose,
-	})
-	if err != nil {
-		return Unavailable("the access cannot be recorded, so no health information is sent")
-	}
-	return nil
-}
-
-// refused records a refused read; the refusal is answered whether or not
-// it could be recorded.
-func (h handlers) refused(c echo.Context, student, what, reason string) {
-	// The refusal stands either way; a failure to record it shows in the
-	// metrics of failed appends.
-	_ = h.Auditor.Refused(c.Request().Context(), meta(c), principal(c), student, what, reason)
 }
 
 // changeReader reads a request into a change of a chart.

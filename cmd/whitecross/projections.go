@@ -8,13 +8,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/projections"
 )
 
-// readModels are the projections the service runs. Their names are
-// stored state: renaming one means a rebuild.
-func readModels() []projections.Projection {
-	return []projections.Projection{projections.Students{}, projections.Access{}}
+// readModels are the projections the service runs, over the event log
+// store. Their names are stored state: renaming one means a rebuild.
+func readModels(store eventstore.Store) []projections.Projection {
+	return []projections.Projection{projections.Students{}, projections.Access{},
+		projections.NewCharts(store), projections.BreakGlass{}}
 }
 
 // newRunner returns the projection runner over d's pool and log.
@@ -25,7 +27,7 @@ func newRunner(d *deps, reg prometheus.Registerer) (*projections.Runner, error) 
 			d.log.Error().Str("projection", err.Projection).Uint64("position", err.Position).
 				Str("event_type", err.EventType).Bool("stopped", stopped).Msg("projection_failed")
 		},
-	}, readModels()...)
+	}, readModels(d.store)...)
 }
 
 // runProjections answers `whitecross projections status`.
@@ -83,7 +85,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	names := []string{*name}
 	if *name == "" {
 		names = nil
-		for _, p := range readModels() {
+		for _, p := range readModels(d.store) {
 			names = append(names, p.Name())
 		}
 	}

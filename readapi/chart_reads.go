@@ -1,0 +1,53 @@
+package readapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/projections"
+)
+
+// ChartResponse is a student's whole chart, as the charts read model
+// holds it: demographics, emergency contacts, every entry with its
+// corrections (amendments applied, entries in error kept and marked),
+// medication orders, every dose record (blocked attempts with their
+// failed checks included) and the active alerts.
+type ChartResponse = projections.Chart
+
+// chartRoute names the chart read in access events.
+const chartRoute = "GET /v1/students/:id"
+
+func (h readModelHandlers) chartRoutes() []Route {
+	return []Route{{
+		Method: http.MethodGet, Path: "/v1/students/:id",
+		Summary: "A student's whole chart, within the caller's scope or under an active break-glass grant",
+		Access:  Access{Capability: auth.ReadClinical}, Response: ChartResponse{}, PHI: true,
+		Handler: h.chart,
+	}}
+}
+
+// chart answers the chart of the student the path names, from the charts
+// read model, once the caller's scope allows it and the access is
+// recorded.
+func (h readModelHandlers) chart(c echo.Context) error {
+	if err := h.waitAfter(c); err != nil {
+		return err
+	}
+	scope, err := h.studentScope(c, chartRoute)
+	if err != nil {
+		return err
+	}
+	row, ok, err := projections.ChartOf(c.Request().Context(), h.DB, scope.StudentID)
+	if err != nil {
+		return Unavailable("the read models cannot be read")
+	}
+	if !ok {
+		return NotFound("no chart for this student yet")
+	}
+	if err := h.recordAccess(c, scope, chartRoute); err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, row.Document)
+}
