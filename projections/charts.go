@@ -23,7 +23,7 @@ const (
 		CREATE TABLE readmodel.charts%[1]s (
 			student_id uuid   NOT NULL,
 			school_id  uuid   NOT NULL,
-			document   jsonb  NOT NULL,
+			document   json   NOT NULL,
 			revision   bigint NOT NULL,
 			position   bigint NOT NULL,
 			CONSTRAINT charts%[1]s_pkey PRIMARY KEY (student_id)
@@ -33,7 +33,7 @@ const (
 	upsertChartSQL = `
 		INSERT INTO readmodel.charts%[1]s AS c (student_id, school_id, document,
 			revision, position)
-		VALUES ($1, $2, $3::text::jsonb, $4, $5)
+		VALUES ($1, $2, $3::text::json, $4, $5)
 		ON CONFLICT (student_id) DO UPDATE SET
 			school_id = excluded.school_id, document = excluded.document,
 			revision = excluded.revision, position = excluded.position

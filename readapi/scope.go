@@ -40,6 +40,12 @@ func (h readModelHandlers) studentScope(c echo.Context, what string) (StudentSco
 	if !ok {
 		return StudentScope{}, NotFound("no student with this id")
 	}
+	return h.scopeAt(c, id, school, what)
+}
+
+// scopeAt decides as studentScope does for student id, whom a read model
+// has at school.
+func (h readModelHandlers) scopeAt(c echo.Context, id, school, what string) (StudentScope, error) {
 	p := principal(c)
 	scope := StudentScope{StudentID: id, SchoolID: school}
 	switch {
