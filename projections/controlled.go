@@ -312,12 +312,14 @@ func StockOf(ctx context.Context, q Querier, school, cursor string, limit int) (
 		return StockPage{}, fmt.Errorf("stock of %s: %w", school, err)
 	}
 	switch {
-	case len(page.Discrepancies) > room:
-		page.Discrepancies = page.Discrepancies[:room]
-		page.Next = encodeStockCursor(1, int64(page.Discrepancies[room-1].Position))
-	case room == 0 && len(page.Discrepancies) > 0:
+	case len(page.Discrepancies) <= room:
+	case room == 0:
+		// The levels filled the page: the discrepancies start the next.
 		page.Discrepancies = page.Discrepancies[:0]
 		page.Next = encodeStockCursor(0, page.Levels[len(page.Levels)-1].firstPosition)
+	default:
+		page.Discrepancies = page.Discrepancies[:room]
+		page.Next = encodeStockCursor(1, int64(page.Discrepancies[room-1].Position))
 	}
 	return page, nil
 }
