@@ -90,7 +90,7 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	pool := db.AppPool(t)
-	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{})
+	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{}, projections.Medications{}, projections.ControlledStock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func newWorld(t testing.TB) *world {
 	routes := readapi.AppRoutes(readapi.Services{
 		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
 	})
-	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor})...)
+	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor, Now: w.clock.Now})...)
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       routes,
@@ -364,6 +364,18 @@ var matrix = map[string]matrixCase{
 		}
 		return http.StatusOK
 	}},
+	"GET /v1/schools/:id/doses": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/doses?date=2025-03-03", nil
+	}, readsClinical},
+	"GET /v1/schools/:id/controlled-stock": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-stock", nil
+	}, readsClinical},
+	"GET /v1/students/:id/medication-orders": {func(w *world, in bool) (string, any) {
+		return "/v1/students/" + w.student(in) + "/medication-orders", nil
+	}, readsClinical},
+	"GET /v1/students/:id/administrations": {func(w *world, in bool) (string, any) {
+		return "/v1/students/" + w.student(in) + "/administrations?kind=given", nil
+	}, readsClinical},
 	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
 		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
 			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}

@@ -19,6 +19,11 @@ type ReadModels struct {
 	Runner  *projections.Runner
 	DB      projections.Querier
 	Auditor *commands.Auditor
+	// Now is the clock of the queries that depend on the time of day; nil
+	// means time.Now. Medication sets their dose windows; a zero window
+	// takes its default.
+	Now        func() time.Time
+	Medication domain.MedicationPolicy
 }
 
 // AccessList is the answer of GET /v1/students/{id}/access.
@@ -34,7 +39,7 @@ const maxWait = 2 * time.Second
 // ReadModelRoutes returns the routes served from read models.
 func ReadModelRoutes(rm ReadModels) []Route {
 	h := readModelHandlers{rm}
-	return []Route{
+	routes := []Route{
 		{Method: http.MethodGet, Path: "/v1/students",
 			Summary: "Search students by name or number (q), school and grade, within the caller's scope",
 			Access:  Access{Capability: auth.ReadClinical}, Response: StudentList{}, PHI: true,
@@ -44,6 +49,8 @@ func ReadModelRoutes(rm ReadModels) []Route {
 			Access:  Access{Capability: auth.ReadHistory}, Response: AccessList{}, PHI: true,
 			Handler: h.accessOf},
 	}
+	routes = append(routes, h.medicationReadRoutes()...)
+	return routes
 }
 
 type readModelHandlers struct{ ReadModels }

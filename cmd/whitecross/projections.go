@@ -14,7 +14,7 @@ import (
 // readModels are the projections the service runs. Their names are
 // stored state: renaming one means a rebuild.
 func readModels() []projections.Projection {
-	return []projections.Projection{projections.Students{}, projections.Access{}}
+	return []projections.Projection{projections.Students{}, projections.Access{}, projections.Medications{}, projections.ControlledStock{}}
 }
 
 // newRunner returns the projection runner over d's pool and log.
