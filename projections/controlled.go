@@ -275,7 +275,7 @@ const (
 )
 
 // StockOf returns a page of school's controlled stock after cursor (empty
-// for the first page), limit entries long (bounded to 1 to 500): levels
+// for the first page), limit entries long (zero means 50, at most 500): levels
 // first, then discrepancies. A cursor no page returned is
 // ErrInvalidCursor.
 func StockOf(ctx context.Context, q Querier, school, cursor string, limit int) (StockPage, error) {
@@ -283,7 +283,7 @@ func StockOf(ctx context.Context, q Querier, school, cursor string, limit int) (
 	if err != nil {
 		return StockPage{}, fmt.Errorf("stock of %s: %w", school, err)
 	}
-	limit = min(max(limit, 1), 500)
+	limit = pageSize(limit)
 	page := StockPage{Levels: []StockLevelRow{}, Discrepancies: []DiscrepancyRow{}}
 
 	if section == 0 {

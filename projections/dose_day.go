@@ -82,21 +82,27 @@ type DoseDayQuery struct {
 	TimeCriticalWindow time.Duration
 	// After is the cursor of the page; empty for the first.
 	After string
-	// Limit caps the page; it is bounded to 1 to 500.
+	// Limit caps the page; zero means 50, and it is at most 500.
 	Limit int
 }
 
-// ScheduledDose is one scheduled dose of a day.
-type ScheduledDose struct {
+// DoseOrder is what a day's list says of an order: whose, and what it
+// gives, in which time zone.
+type DoseOrder struct {
 	StudentID  string `json:"student_id"`
 	OrderID    string `json:"order_id"`
 	DrugName   string `json:"drug_name"`
 	DoseAmount string `json:"dose_amount"`
 	DoseUnit   string `json:"dose_unit"`
 	Route      string `json:"route"`
+	TimeZone   string `json:"time_zone"`
+}
+
+// ScheduledDose is one scheduled dose of a day.
+type ScheduledDose struct {
+	DoseOrder
 	// Time is the order's time of day, "08:00", in TimeZone.
 	Time         string    `json:"time"`
-	TimeZone     string    `json:"time_zone"`
 	ScheduledFor time.Time `json:"scheduled_for"`
 	TimeCritical bool      `json:"time_critical"`
 	// WindowOpens and WindowCloses bound the times the dose may be given.
@@ -113,15 +119,9 @@ type ScheduledDose struct {
 
 // AsNeededDoses is one as-needed order of a day, with its doses.
 type AsNeededDoses struct {
-	StudentID          string `json:"student_id"`
-	OrderID            string `json:"order_id"`
-	DrugName           string `json:"drug_name"`
-	DoseAmount         string `json:"dose_amount"`
-	DoseUnit           string `json:"dose_unit"`
-	Route              string `json:"route"`
-	TimeZone           string `json:"time_zone"`
-	MinIntervalMinutes int    `json:"min_interval_minutes"`
-	MaxPerDay          int    `json:"max_per_day"`
+	DoseOrder
+	MinIntervalMinutes int `json:"min_interval_minutes"`
+	MaxPerDay          int `json:"max_per_day"`
 	// Given lists when each dose of the day was given, oldest first.
 	Given           []time.Time `json:"given"`
 	Refused         int         `json:"refused"`
@@ -184,6 +184,11 @@ type dayOrder struct {
 	discontinuedAt                 *time.Time
 	withdrawnOn                    string
 	loc                            *time.Location
+}
+
+func (o dayOrder) ref() DoseOrder {
+	return DoseOrder{StudentID: o.studentID, OrderID: o.orderID, DrugName: o.drugName,
+		DoseAmount: o.doseAmount, DoseUnit: o.doseUnit, Route: o.route, TimeZone: o.zone}
 }
 
 // dayRecord is an administration record near the day.
@@ -250,7 +255,7 @@ func DosesOfDay(ctx context.Context, q Querier, dq DoseDayQuery) (DoseDay, error
 	if err != nil {
 		return DoseDay{}, fmt.Errorf("doses of %s: %w", dq.SchoolID, err)
 	}
-	return dayPage(items[start:], date, min(max(dq.Limit, 1), 500)), nil
+	return dayPage(items[start:], date, pageSize(dq.Limit)), nil
 }
 
 // dayOf returns the day dq asks for: its Date, or today in the zone of
@@ -378,9 +383,8 @@ func scheduledItem(
 	if !ok {
 		return dayItem{}, false
 	}
-	dose := ScheduledDose{StudentID: o.studentID, OrderID: o.orderID, DrugName: o.drugName,
-		DoseAmount: o.doseAmount, DoseUnit: o.doseUnit, Route: o.route, Time: o.times[i],
-		TimeZone: o.zone, ScheduledFor: slot.UTC(), TimeCritical: o.timeCritical,
+	dose := ScheduledDose{DoseOrder: o.ref(), Time: o.times[i],
+		ScheduledFor: slot.UTC(), TimeCritical: o.timeCritical,
 		WindowOpens: slot.Add(-window).UTC(), WindowCloses: slot.Add(window).UTC()}
 
 	var recorded domain.AdministrationKind
@@ -416,9 +420,8 @@ func withdrawnBy(o dayOrder, date time.Time) bool {
 // asNeededItem returns the entry of as-needed order o on date, and false
 // when it is not listed; records are those of o.
 func asNeededItem(o dayOrder, records []dayRecord, date time.Time) (dayItem, bool) {
-	entry := AsNeededDoses{StudentID: o.studentID, OrderID: o.orderID, DrugName: o.drugName,
-		DoseAmount: o.doseAmount, DoseUnit: o.doseUnit, Route: o.route, TimeZone: o.zone,
-		MinIntervalMinutes: o.minInterval, MaxPerDay: o.maxPerDay, Given: []time.Time{}}
+	entry := AsNeededDoses{DoseOrder: o.ref(), MinIntervalMinutes: o.minInterval,
+		MaxPerDay: o.maxPerDay, Given: []time.Time{}}
 	day := date.Format(time.DateOnly)
 	seen := false
 	for _, r := range records {

@@ -204,3 +204,32 @@ func slotNames(d projections.DoseDay) []string {
 	}
 	return out
 }
+
+// TestDosesOfDayWithdrawn: a withdrawn student's doses leave the list
+// from the day of the withdrawal, unless something was recorded.
+func TestDosesOfDayWithdrawn(t *testing.T) {
+	projectiontest.Each(t, projections.Config{}, medications, func(t *testing.T, h *projectiontest.Harness) {
+		school, cy := newID(), newID()
+		order := fixedOrder("Cetirizine", false, "09:00", "13:00")
+		stream := domain.StudentStream(cy)
+		h.Append(stream, enrolment(cy, school, "Cy", "Young", "S-3", "5"), order)
+		h.Append(stream, given(order, at("3 09:00"), at("3 09:05")),
+			domain.StudentWithdrawn{On: "2026-03-03", Reason: "moved"})
+		h.Sync()
+
+		for date, want := range map[string][]string{
+			"2026-03-02": {"09:00 Cetirizine missed", "13:00 Cetirizine missed"},
+			"2026-03-03": {"09:00 Cetirizine given"},
+			"2026-03-04": nil,
+		} {
+			d, err := projections.DosesOfDay(t.Context(), h.Pool, projections.DoseDayQuery{
+				SchoolID: school, Date: date, Now: at("5 08:00")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slotNames(d); !slices.Equal(got, want) {
+				t.Errorf("%s: got %q, want %q", date, got, want)
+			}
+		}
+	})
+}

@@ -54,7 +54,7 @@ const ordersOfStudentSQL = `
 
 // OrdersOf returns a page of student's orders, the newest first, after
 // cursor (empty for the first page), and the cursor of the next page,
-// empty when this page is the last. limit is bounded to 1 to 500. A
+// empty when this page is the last. limit is bounded as pageSize says. A
 // cursor no page returned is ErrInvalidCursor.
 func OrdersOf(
 	ctx context.Context,
@@ -66,17 +66,14 @@ func OrdersOf(
 	if err != nil {
 		return nil, "", fmt.Errorf("orders of %s: %w", student, err)
 	}
-	limit = min(max(limit, 1), 500)
+	limit = pageSize(limit)
 	rows, _ := q.Query(ctx, ordersOfStudentSQL, student, before, limit+1)
 	orders, err := pgx.CollectRows(rows, scanOrder)
 	if err != nil {
 		return nil, "", fmt.Errorf("orders of %s: %w", student, err)
 	}
-	if len(orders) <= limit {
-		return orders, "", nil
-	}
-	orders = orders[:limit]
-	return orders, encodePositionCursor(orders[limit-1].Position), nil
+	orders, next := pageOf(orders, limit, func(o OrderRow) uint64 { return o.Position })
+	return orders, next, nil
 }
 
 func scanOrder(row pgx.CollectableRow) (OrderRow, error) {
@@ -128,7 +125,7 @@ type DoseFilter struct {
 	From, To time.Time
 	// After is the cursor of the page; empty for the first.
 	After string
-	// Limit caps the page; it is bounded to 1 to 500.
+	// Limit caps the page; zero means 50, and it is at most 500.
 	Limit int
 }
 
@@ -168,18 +165,15 @@ func AdministrationsOf(ctx context.Context, q Querier, f DoseFilter) ([]DoseRow,
 	if f.OrderID != "" {
 		order = f.OrderID
 	}
-	limit := min(max(f.Limit, 1), 500)
+	limit := pageSize(f.Limit)
 	rows, _ := q.Query(ctx, administrationsOfSQL, f.StudentID, order, string(f.Kind),
 		nullTime(f.From), nullTime(f.To), after, limit+1)
 	records, err := pgx.CollectRows(rows, scanDose)
 	if err != nil {
 		return nil, "", fmt.Errorf("administrations of %s: %w", f.StudentID, err)
 	}
-	if len(records) <= limit {
-		return records, "", nil
-	}
-	records = records[:limit]
-	return records, encodePositionCursor(records[limit-1].Position), nil
+	records, next := pageOf(records, limit, func(d DoseRow) uint64 { return d.Position })
+	return records, next, nil
 }
 
 func scanDose(row pgx.CollectableRow) (DoseRow, error) {
@@ -190,6 +184,25 @@ func scanDose(row pgx.CollectableRow) (DoseRow, error) {
 		&d.Reason)
 	d.Position = uint64(pos)
 	return d, err
+}
+
+// pageSize returns limit bounded to 1 to 500; zero or less means 50.
+func pageSize(limit int) int {
+	if limit <= 0 {
+		return 50
+	}
+	return min(limit, 500)
+}
+
+// pageOf returns the first limit rows, of the limit+1 a query asked for,
+// and the cursor of the next page: the position of the last row, or
+// empty when no row was left over.
+func pageOf[T any](rows []T, limit int, position func(T) uint64) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, encodePositionCursor(position(rows[limit-1]))
 }
 
 // encodePositionCursor returns the cursor of the page after the row at

@@ -3,7 +3,6 @@ package readapi_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -439,14 +438,7 @@ func TestNoDosesWithoutTheirAccessEvent(t *testing.T) {
 		t.Fatalf("doses: %d", got)
 	}
 	w.log.Close()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, w.srv.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+w.tokens[nurse])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := call(t, http.MethodGet, w.srv.URL+path, w.tokens[nurse], nil)
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", resp.StatusCode)
 	}
