@@ -94,7 +94,7 @@ func newWorld(t testing.TB) *world {
 	pool := db.AppPool(t)
 	w.db = pool
 	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
-		projections.NewCharts(l), projections.BreakGlass{})
+		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +380,18 @@ var matrix = map[string]matrixCase{
 		}
 		return http.StatusOK
 	}},
+	"GET /v1/schools/:id/doses": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/doses?date=2025-03-03", nil
+	}, readsClinical},
+	"GET /v1/schools/:id/controlled-stock": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-stock", nil
+	}, readsClinical},
+	"GET /v1/students/:id/medication-orders": {func(w *world, in bool) (string, any) {
+		return "/v1/students/" + w.student(in) + "/medication-orders", nil
+	}, readsClinical},
+	"GET /v1/students/:id/administrations": {func(w *world, in bool) (string, any) {
+		return "/v1/students/" + w.student(in) + "/administrations?kind=given", nil
+	}, readsClinical},
 	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
 		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
 			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}

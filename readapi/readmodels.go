@@ -19,9 +19,11 @@ type ReadModels struct {
 	Runner  *projections.Runner
 	DB      projections.Querier
 	Auditor *commands.Auditor
-	// Now is the clock that decides whether a grant is active; nil means
-	// time.Now.
-	Now func() time.Time
+	// Now is the clock of the queries that depend on the time of day; nil
+	// means time.Now. Medication sets their dose windows; a zero window
+	// takes its default.
+	Now        func() time.Time
+	Medication domain.MedicationPolicy
 }
 
 // AccessList is the answer of GET /v1/students/{id}/access.
@@ -52,6 +54,7 @@ func ReadModelRoutes(rm ReadModels) []Route {
 	}
 	routes = append(routes, h.chartRoutes()...)
 	routes = append(routes, h.breakGlassReviewRoutes()...)
+	routes = append(routes, h.medicationReadRoutes()...)
 	return routes
 }
 

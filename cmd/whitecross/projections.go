@@ -16,7 +16,8 @@ import (
 // store. Their names are stored state: renaming one means a rebuild.
 func readModels(store eventstore.Store) []projections.Projection {
 	return []projections.Projection{projections.Students{}, projections.Access{},
-		projections.NewCharts(store), projections.BreakGlass{}}
+		projections.NewCharts(store), projections.BreakGlass{},
+		projections.Medications{}, projections.ControlledStock{}}
 }
 
 // newRunner returns the projection runner over d's pool and log.
