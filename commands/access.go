@@ -78,6 +78,21 @@ func (a *Auditor) Refused(ctx context.Context, meta Meta, actor auth.Principal, 
 	return err
 }
 
+// RefusedAtSchool records a refused attempt to read a list of a school's
+// students' health information (its doses due, its active alerts).
+func (a *Auditor) RefusedAtSchool(ctx context.Context, meta Meta, actor auth.Principal, schoolID, what, reason string) error {
+	id := uuid.NewString()
+	meta.ActorID, meta.IdempotencyKey = actor.UserID, ""
+	if meta.SchoolID == "" {
+		meta.SchoolID = schoolID
+	}
+	_, err := a.record(ctx, id, meta, domain.PHIAccessRefused{
+		AccessID: id, ActorID: actor.UserID, ActorRole: firstRole(actor), SchoolID: schoolID,
+		What: what, Reason: reason, At: a.now().UTC(),
+	})
+	return err
+}
+
 func firstRole(p auth.Principal) domain.Role {
 	if len(p.Roles) == 0 {
 		return ""

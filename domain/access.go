@@ -31,13 +31,16 @@ type PHIAccessed struct {
 	At         time.Time `json:"at"`
 }
 
-// PHIAccessRefused records an attempt to read a student's health
-// information that was refused, for want of role or scope.
+// PHIAccessRefused records an attempt to read health information that was
+// refused, for want of role or scope: a student's (StudentID), or a
+// school's lists of students (SchoolID, with no StudentID), such as its
+// doses due or its active alerts.
 type PHIAccessRefused struct {
 	AccessID  string    `json:"access_id"`
 	ActorID   string    `json:"actor_id"`
 	ActorRole Role      `json:"actor_role"`
-	StudentID string    `json:"student_id"`
+	StudentID string    `json:"student_id,omitempty"`
+	SchoolID  string    `json:"school_id,omitempty"`
 	What      string    `json:"what"`
 	Reason    string    `json:"reason"`
 	At        time.Time `json:"at"`

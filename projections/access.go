@@ -90,6 +90,9 @@ func (Access) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix s
 			}
 		}
 	case domain.PHIAccessRefused:
+		if d.StudentID == "" {
+			return nil // a school's list refused: no student's chart to list it under
+		}
 		_, err := tx.Exec(ctx, insert, d.AccessID, d.StudentID, d.ActorID, string(d.ActorRole), d.What,
 			"", "refused", false, "", d.At, pos)
 		return err

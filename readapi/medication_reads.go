@@ -66,23 +66,6 @@ func (h readModelHandlers) medicationReadRoutes() []Route {
 	}
 }
 
-// schoolPurpose decides whether the caller may read what a school's
-// health office holds: a nurse of the school, for treatment; a
-// compliance officer, any school, for an investigation. The refusal names
-// no student, so it is recorded as no refused access.
-func schoolPurpose(c echo.Context, school string) (string, error) {
-	p := principal(c)
-	switch {
-	case !domain.ValidID(school):
-		return "", ValidationError{Fields: []FieldError{{Field: "id", Reason: "must be a school ID"}}}
-	case p.AtSchool(school):
-		return domain.PurposeTreatment, nil
-	case p.Can(auth.ReadHistory):
-		return domain.PurposeInvestigation, nil
-	}
-	return "", Forbidden("the school is not one of yours")
-}
-
 // dosesOfDay lists a school's doses of a day. The access event names
 // every student of the page.
 func (h readModelHandlers) dosesOfDay(c echo.Context) error {
@@ -90,7 +73,7 @@ func (h readModelHandlers) dosesOfDay(c echo.Context) error {
 		return err
 	}
 	school := c.Param("id")
-	purpose, err := schoolPurpose(c, school)
+	purpose, err := h.schoolScope(c, school, "GET "+dosesPath)
 	if err != nil {
 		return err
 	}

@@ -185,6 +185,11 @@ func TestSchoolDoses(t *testing.T) {
 		if types := w.typesSince(before); count(types, "PHIAccessed") != 0 {
 			t.Errorf("events after a refusal: %v", types)
 		}
+		_, refused := w.accessesSince(before)
+		if len(refused) != 1 || refused[0].SchoolID != w.schoolOut || refused[0].StudentID != "" ||
+			refused[0].What != "GET /v1/schools/:id/doses" {
+			t.Errorf("refusals recorded: %+v, want one of the school's doses", refused)
+		}
 	})
 }
 

@@ -92,3 +92,48 @@ func (h readModelHandlers) recordAccess(c echo.Context, scope StudentScope, what
 	}
 	return nil
 }
+
+// schoolPurpose decides whether the caller may read what a school's
+// health office holds: a nurse of the school, for treatment; a
+// compliance officer, any school, for an investigation. It records
+// nothing: schoolScope does, for lists that carry health information.
+func schoolPurpose(c echo.Context, school string) (string, error) {
+	purpose, ok, err := schoolAccess(c, school)
+	if err == nil && !ok {
+		err = forbiddenSchool()
+	}
+	return purpose, err
+}
+
+// schoolScope decides as schoolPurpose does, for a list of the school's
+// students' health information (what names it), and records a refusal
+// as a refused access to the school before answering it.
+func (h readModelHandlers) schoolScope(c echo.Context, school, what string) (string, error) {
+	purpose, ok, err := schoolAccess(c, school)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		// The refusal stands even when it cannot be recorded.
+		_ = h.Auditor.RefusedAtSchool(c.Request().Context(), meta(c), principal(c), school, what, "scope")
+		return "", forbiddenSchool()
+	}
+	return purpose, nil
+}
+
+// schoolAccess returns the purpose of the caller's read of school, or
+// false when the school is outside the caller's scope.
+func schoolAccess(c echo.Context, school string) (string, bool, error) {
+	p := principal(c)
+	switch {
+	case !domain.ValidID(school):
+		return "", false, ValidationError{Fields: []FieldError{{Field: "id", Reason: "must be a school ID"}}}
+	case p.AtSchool(school):
+		return domain.PurposeTreatment, true, nil
+	case p.Can(auth.ReadHistory):
+		return domain.PurposeInvestigation, true, nil
+	}
+	return "", false, nil
+}
+
+func forbiddenSchool() error { return Forbidden("the school is not one of yours") }
