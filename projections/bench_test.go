@@ -2,6 +2,9 @@ package projections_test
 
 import (
 	"testing"
+	"time"
+
+	"github.com/whitecross/whitecross/domain"
 
 	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/projections/projectiontest"
@@ -48,6 +51,87 @@ func fillLog(b *testing.B, h *projectiontest.Harness, n uint64) uint64 {
 		}
 		if i%4 == 0 {
 			appendEvents(b, h, "Tested", 2)
+		}
+		var err error
+		if head, err = h.Log.LastPosition(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return head
+}
+
+// BenchmarkRebuildClinical rebuilds each read model of the service from
+// a log shaped like a health office's: per student a chart with an entry
+// of every kind and its corrections, a medication order with a month of
+// daily doses, and the accesses of the nurses who read it. It reports
+// events/s of the whole log for each projection, side by side.
+func BenchmarkRebuildClinical(b *testing.B) {
+	h := projectiontest.New(b, projectiontest.Rebuilt, projections.Config{})
+	ps := serviceProjections(h.Log)
+	runner, err := projections.New(h.Pool, h.Log, projections.Config{}, ps...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.Runner, h.Projections = runner, ps
+	head := fillClinicalLog(b, h, 20_000)
+	for _, p := range ps {
+		b.Run(p.Name(), func(b *testing.B) {
+			for b.Loop() {
+				if err := h.Runner.Rebuild(b.Context(), p.Name()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(head)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// serviceProjections returns, fresh, every projection the service runs,
+// reading streams from log where one needs to.
+func serviceProjections(log projections.StreamReader) []projections.Projection {
+	return []projections.Projection{projections.Students{}, projections.Access{}, projections.NewCharts(log),
+		projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{}}
+}
+
+// fillClinicalLog appends the histories of a district's students, school
+// day by school day as they happen, until the log holds at least n
+// events, and returns its head. Each student is enrolled with a chart
+// (an entry of every kind, a correction of each sort, every kind of dose
+// record) and a daily controlled-substance order; then every day each
+// student gets a witnessed dose, and a nurse reads one chart in three.
+// A student's events are thus spread over the whole log, as in a real
+// one, not gathered in one place where a rebuild would find them
+// together.
+func fillClinicalLog(b *testing.B, h *projectiontest.Harness, n uint64) uint64 {
+	b.Helper()
+	const students = 300
+	schools := []string{newID(), newID(), newID()}
+	nurse := newID()
+	ids, orders := make([]string, students), make([]string, students)
+	for i := range ids {
+		ids[i], orders[i] = newID(), newID()
+		enrolled, rest := chartEvents(ids[i], schools[i%len(schools)])
+		rest = append(rest, domain.MedicationOrdered{OrderID: orders[i], DrugName: "Methylphenidate",
+			Ingredients: []string{"methylphenidate"}, Strength: "10 mg", DoseAmount: "1", DoseUnit: "tablet",
+			Route: "oral", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed, Times: []string{"12:00"},
+				TimeZone: "America/Chicago"},
+			StartOn: "2025-09-01", EndOn: "2026-06-01", ConsentOn: "2025-08-30", ControlledSchedule: "II",
+			WitnessRequired: true})
+		h.Append(domain.StudentStream(ids[i]), append([]domain.Event{enrolled}, rest...)...)
+	}
+	head := uint64(0)
+	for day := 0; head < n; day++ {
+		at := t0.Add(time.Duration(day+5) * 24 * time.Hour)
+		for i, id := range ids {
+			h.Append(domain.StudentStream(id), domain.MedicationAdministered{AttemptID: newID(),
+				OrderID: orders[i], GivenAt: at, ScheduledFor: at, DoseAmount: "1", DoseUnit: "tablet",
+				Route: "oral", NurseID: nurse, WitnessID: newID()})
+			if i%3 == day%3 {
+				access := newID()
+				h.Append(domain.AccessStream(access), domain.PHIAccessed{AccessID: access, ActorID: nurse,
+					ActorRole: domain.RoleNurse, StudentIDs: []string{id}, What: "GET /v1/students/:id",
+					Purpose: domain.PurposeTreatment, At: at})
+			}
 		}
 		var err error
 		if head, err = h.Log.LastPosition(b.Context()); err != nil {
