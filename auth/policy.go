@@ -98,6 +98,17 @@ func (p Principal) Can(c Capability) bool {
 	return false
 }
 
+// RoleFor returns the first of p's roles that grants c, the role an event
+// caused under c records; it is empty when none does.
+func (p Principal) RoleFor(c Capability) domain.Role {
+	for _, r := range p.Roles {
+		if Can(r, c) {
+			return r
+		}
+	}
+	return ""
+}
+
 // AtSchool reports whether p is assigned to school.
 func (p Principal) AtSchool(school string) bool {
 	return slices.Contains(p.Schools, school)

@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"cmp"
 	"encoding"
 	"encoding/json"
 	"fmt"
@@ -49,10 +50,11 @@ type (
 		PHI         bool                  `json:"x-phi,omitempty"`
 	}
 	parameter struct {
-		Name     string `json:"name"`
-		In       string `json:"in"`
-		Required bool   `json:"required"`
-		Schema   schema `json:"schema"`
+		Name        string `json:"name"`
+		In          string `json:"in"`
+		Description string `json:"description,omitempty"`
+		Required    bool   `json:"required"`
+		Schema      schema `json:"schema"`
 	}
 	requestBody struct {
 		Required bool                 `json:"required"`
@@ -97,7 +99,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			doc.Paths[path] = map[string]operation{}
 		}
 		op := operationOf(r)
-		op.Parameters = params
+		op.Parameters = append(params, queryParameters(r.Query)...)
 		doc.Paths[path][strings.ToLower(r.Method)] = op
 	}
 	b, err := json.Marshal(doc)
@@ -205,6 +207,22 @@ func openAPIPathOf(path string) (string, []parameter) {
 		})
 	}
 	return strings.Join(segs, "/"), params
+}
+
+// queryParameters describes a route's query parameters.
+func queryParameters(qs []QueryParam) []parameter {
+	params := make([]parameter, 0, len(qs))
+	for _, q := range qs {
+		s := schema{"type": cmp.Or(q.Type, "string")}
+		if q.Format != "" {
+			s["format"] = q.Format
+		}
+		params = append(params, parameter{
+			Name: q.Name, In: "query", Description: q.Description,
+			Required: q.Required, Schema: s,
+		})
+	}
+	return params
 }
 
 // operationID names r from its method and path: get_v1_users_id.

@@ -31,10 +31,25 @@ type Route struct {
 	// OpenAPI document; nil when there is none.
 	Request  any
 	Response any
+	// Query lists the query parameters the route reads, for the OpenAPI
+	// document.
+	Query []QueryParam
 	// Status is the status code of success; 200 when zero.
 	Status int
 	// PHI marks responses that carry protected health information: they
 	// are sent with Cache-Control: no-store and are audited.
 	PHI     bool
 	Handler echo.HandlerFunc
+}
+
+// QueryParam is one query parameter of a route.
+type QueryParam struct {
+	Name string
+	// Type is the JSON Schema type of its value: "string" when empty,
+	// "integer", "boolean".
+	Type string
+	// Format refines a string: "date", "date-time", "uuid".
+	Format      string
+	Description string
+	Required    bool
 }
