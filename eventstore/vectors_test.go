@@ -17,7 +17,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/vectors.json from the code")
 
-const vectorsFile = "testdata/vectors.json"
+const (
+	vectorsFile  = "testdata/vectors.json"
+	tamperedFile = "testdata/tampered_vectors.json"
+)
 
 // vector is one test vector of docs/event-log.md: the stored fields of an
 // event and the digest, message and hash an implementation must compute.
@@ -38,6 +41,10 @@ type vector struct {
 	DataDigest string `json:"data_digest"`
 	MessageHex string `json:"message_hex"`
 	Hash       string `json:"hash"`
+
+	// MustFail, in the tampered vectors only, says what a verifier must
+	// find wrong.
+	MustFail string `json:"must_fail,omitempty"`
 }
 
 // vectorEvents are the events the vectors are made from: a stream's first
@@ -118,13 +125,64 @@ func TestVectors(t *testing.T) {
 	for _, c := range vectorEvents() {
 		got = append(got, makeVector(c.name, c.e))
 	}
+	checkVectorFile(t, vectorsFile, got)
+}
+
+// tamperedVectors are stored events changed after they were sealed, each
+// with the stored digest and hash of the event it was: a verifier must
+// refuse every one.
+func tamperedVectors() []vector {
+	evs := vectorEvents()
+	first, second := evs[0].e, evs[1].e
+	var out []vector
+	add := func(name, mustFail string, e eventstore.Event, sealed vector) {
+		v := makeVector(name, e)
+		v.DataDigest, v.Hash, v.MessageHex = sealed.DataDigest, sealed.Hash, sealed.MessageHex
+		v.MustFail = mustFail
+		out = append(out, v)
+	}
+	sealedSecond := makeVector("", second)
+
+	data := second
+	data.Data = []byte(`{"allergen":"penicillin","severity":"life-threatening!"}`)
+	add("one byte of data added", "the data does not match its digest", data, sealedSecond)
+
+	meta := second
+	meta.Metadata = []byte(`{"actor_id":"7c9e6679-7425-40de-944b-e07fc1f90ae8","actor_role":"nurse","request_id":"r-1"}`)
+	add("one byte of metadata changed", "the hash does not match", meta, sealedSecond)
+
+	typ := second
+	typ.Type = "AllergyRecordeD"
+	add("the type changed", "the hash does not match", typ, sealedSecond)
+
+	// Changed, then sealed anew with a made-up prev_hash: its digest and
+	// hash are right for what is stored, and only the chain shows that it
+	// does not follow the stream's first event.
+	rechained := second
+	rechained.Data = []byte(`{"allergen":"none","severity":"mild"}`)
+	rechained.PrevHash = eventstore.Hash{0x01}
+	rechained.DataDigest = eventstore.DigestData(rechained.DataSalt, rechained.Data)
+	v := makeVector("changed and re-hashed, chained to nothing", rechained)
+	v.MustFail = "prev_hash is not the hash of " + first.Stream + " revision 0"
+	out = append(out, v)
+	return out
+}
+
+func TestTamperedVectors(t *testing.T) {
+	checkVectorFile(t, tamperedFile, tamperedVectors())
+}
+
+// checkVectorFile compares the vectors in path with got, rewriting the file
+// first under -update.
+func checkVectorFile(t *testing.T, path string, got []vector) {
+	t.Helper()
 	if *update {
 		b, _ := json.MarshalIndent(got, "", "  ")
-		if err := os.WriteFile(vectorsFile, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	b, err := os.ReadFile(vectorsFile)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +191,7 @@ func TestVectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(want) != len(got) {
-		t.Fatalf("%s has %d vectors, the code makes %d", vectorsFile, len(want), len(got))
+		t.Fatalf("%s has %d vectors, the code makes %d", path, len(want), len(got))
 	}
 	for i := range want {
 		if want[i] != got[i] && !sameVector(want[i], got[i]) {
@@ -156,7 +214,8 @@ func TestVectorsIndependently(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 not installed; the vectors are still checked by TestVectors")
 	}
-	out, err := exec.Command(python, "testdata/verify_vectors.py", vectorsFile).CombinedOutput()
+	out, err := exec.Command(python, "testdata/verify_vectors.py", vectorsFile,
+		"--must-fail", tamperedFile).CombinedOutput()
 	if err != nil {
 		t.Fatalf("independent verifier: %v\n%s", err, out)
 	}

@@ -34,6 +34,10 @@ type Verifier struct {
 	heads   map[string]chainHead
 	lastPos uint64
 	checked uint64
+	// gaps are the missing positions found so far, reported by Finish:
+	// an event deleted from one stream leaves a gap before an event of
+	// another, and the deleted event's own stream names it better.
+	gaps []Problem
 }
 
 type chainHead struct {
@@ -74,15 +78,26 @@ func (v *Verifier) Check(e *Event) []Problem {
 }
 
 func (v *Verifier) checkPosition(e *Event, report func(string, ...any)) {
-	switch {
-	case v.checked > 1 && e.Position <= v.lastPos:
+	if v.checked > 1 && e.Position <= v.lastPos {
 		report("position %d does not follow position %d", e.Position, v.lastPos)
-	case v.ContiguousPositions && v.checked == 1 && e.Position != 1:
-		report("positions 1 to %d are missing before it", e.Position-1)
-	case v.ContiguousPositions && v.checked > 1 && e.Position != v.lastPos+1:
-		report("positions %d to %d are missing before it", v.lastPos+1, e.Position-1)
+	}
+	if v.ContiguousPositions && e.Position > v.lastPos+1 {
+		v.gaps = append(v.gaps, Problem{
+			Stream: e.Stream, Revision: e.Revision, ID: e.ID, Position: e.Position,
+			What: fmt.Sprintf("positions %d to %d are missing before it",
+				v.lastPos+1, e.Position-1),
+		})
 	}
 	v.lastPos = max(v.lastPos, e.Position)
+}
+
+// Finish returns the problems that only the whole log shows: the positions
+// missing between the events shown, each named by the event after the
+// gap. Call it once the last event has been checked.
+func (v *Verifier) Finish() []Problem {
+	gaps := v.gaps
+	v.gaps = nil
+	return gaps
 }
 
 func (v *Verifier) checkPayload(e *Event, report func(string, ...any)) {
@@ -152,7 +167,15 @@ func Verify(
 			}
 		}
 	}
-	return v.Checked(), ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return v.Checked(), err
+	}
+	for _, p := range v.Finish() {
+		if !problem(p) {
+			break
+		}
+	}
+	return v.Checked(), nil
 }
 
 type page struct {

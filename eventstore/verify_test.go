@@ -106,8 +106,13 @@ func TestVerifierPositions(t *testing.T) {
 			got = append(got, p.What)
 		}
 	}
-	if len(got) == 0 || got[0] != "positions 2 to 2 are missing before it" {
-		t.Fatalf("problems: %q", got)
+	gaps := v.Finish()
+	if len(got) == 0 {
+		t.Fatalf("the stream's own break is not reported")
+	}
+	if len(gaps) != 1 || gaps[0].What != "positions 2 to 2 are missing before it" ||
+		gaps[0].Position != 3 {
+		t.Fatalf("gaps: got %v, want positions 2 to 2 named by position 3", gaps)
 	}
 }
 

@@ -23,6 +23,10 @@ const VersionTable = "schema_version"
 // log and append to it, nothing more.
 const AppRole = "whitecross_app"
 
+// ServiceLogin is the login the service connects with when it is given no
+// URL of its own: a member of AppRole with no privilege of its own.
+const ServiceLogin = "whitecross_service"
+
 // Apply brings the database at url up to the latest migration. Concurrent
 // callers are serialised by an advisory lock, so a migration runs once.
 // url must name a role that owns the schema (or a superuser).

@@ -14,21 +14,24 @@
 #   2. A PostgreSQL on 127.0.0.1:5432 that lets the user postgres in without a
 #      password (the usual developer and CI machine).
 #   3. A private cluster of this checkout, under .data/postgres, listening on
-#      127.0.0.1:54329 only, with trust authentication: initialised and started
+#      127.0.0.1:25432 only, with trust authentication: initialised and started
 #      on first use, reused after. As root, with apt-get, Debian's postgresql is
 #      installed first when initdb and pg_ctl are missing.
 #
 # Environment:
 #   WHITECROSS_DATABASE_URL  use this server and database, as they are
 #   WHITECROSS_PG_PRIVATE=1  skip choice 2 even when 5432 answers
-#   WHITECROSS_PG_PORT       port of the private cluster (default 54329)
+#   WHITECROSS_PG_PORT       port of the private cluster (default 25432)
 #   WHITECROSS_PG_DIR        directory of the private cluster (default: see
 #                            choose_private_dir); the self-test uses it
 set -euo pipefail
 shopt -s inherit_errexit
 
 readonly SHARED_PORT=5432
-readonly DEFAULT_PRIVATE_PORT=54329
+# Below the kernel's range of ports for outgoing connections (32768–60999
+# on Linux), so that a port that no server holds cannot be one that a
+# client's connection holds: such a port looks free but cannot be bound.
+readonly DEFAULT_PRIVATE_PORT=25432
 
 # The repository root, found from this file so that any working directory works.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"

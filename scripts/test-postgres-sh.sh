@@ -80,10 +80,16 @@ now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 port_open() { (exec 8<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# spare_port prints a port nothing listens on, below the kernel's range of
+# ports for outgoing connections: one inside it may be held by a client's
+# connection, which a connection attempt does not see but a bind fails on.
 spare_port() {
-	local port
+	local port low=32768
+	if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+		read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+	fi
 	for _ in {1..50}; do
-		port=$((55000 + RANDOM % 5000))
+		port=$((low - 8000 + RANDOM % 7000))
 		if ! port_open "$port"; then
 			echo "$port"
 			return

@@ -12,6 +12,7 @@ import (
 	"github.com/whitecross/whitecross/eventstore/esdb"
 	"github.com/whitecross/whitecross/eventstore/postgres"
 	"github.com/whitecross/whitecross/internal/database"
+	"github.com/whitecross/whitecross/migrations"
 )
 
 // newLogger returns the JSON logger every command uses.
@@ -55,12 +56,24 @@ func (d *deps) Close() {
 }
 
 // openPool connects as the service: with the app URL when one is given,
-// else with the owner URL switched to the service's role.
+// else as the service's own login on the owner's server and database.
+// Either way each connection then assumes c.DBRole, so that the read
+// models it creates belong to that role whichever login made them.
 func openPool(ctx context.Context, c config) (*pgxpool.Pool, error) {
-	if c.AppDatabaseURL != "" {
-		return database.Open(ctx, c.AppDatabaseURL, database.Options{})
+	url := c.AppDatabaseURL
+	if url == "" {
+		var err error
+		if url, err = database.LoginAs(c.DatabaseURL, migrations.ServiceLogin); err != nil {
+			return nil, err
+		}
 	}
-	return database.Open(ctx, c.DatabaseURL, database.Options{Role: c.DBRole})
+	pool, err := database.Open(ctx, url, database.Options{Role: c.DBRole})
+	if err != nil && c.AppDatabaseURL == "" {
+		return nil, fmt.Errorf("%w (the service logs in as %s, without a password; "+
+			"where the server wants one, set WHITECROSS_APP_DATABASE_URL to a login "+
+			"that is a member of %s)", err, migrations.ServiceLogin, c.DBRole)
+	}
+	return pool, err
 }
 
 // openStore opens the configured event log and tells whether its

@@ -14,25 +14,23 @@ import (
 	"github.com/whitecross/whitecross/internal/pgtest"
 )
 
-// seedLog appends five events to stream a and three to stream b, in that
-// order, and returns a's events as stored.
+// seedLog appends five events to stream a and three to stream b, taking
+// turns (a, b, a, b, a, b, a, a), so that each of a's events has one of b's
+// beside it in the log, and returns a's events as stored.
 func seedLog(t *testing.T, db *pgtest.DB) []eventstore.Event {
 	t.Helper()
 	l := postgres.New(db.AppPool(t), postgres.Config{})
 	defer l.Close()
-	for _, s := range []struct {
-		stream string
-		n      int
-	}{{"student-a", 5}, {"student-b", 3}} {
-		for i := range s.n {
-			_, err := l.Append(t.Context(), s.stream, eventstore.Any, eventstore.EventData{
-				Type:     "Tested",
-				Data:     fmt.Appendf(nil, `{"n":%d,"note":"abcdef"}`, i),
-				Metadata: eventstore.Metadata{ActorID: "actor-1", ActorRole: "nurse"},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+	order := []string{"student-a", "student-b", "student-a", "student-b",
+		"student-a", "student-b", "student-a", "student-a"}
+	for i, stream := range order {
+		_, err := l.Append(t.Context(), stream, eventstore.Any, eventstore.EventData{
+			Type:     "Tested",
+			Data:     fmt.Appendf(nil, `{"n":%d,"note":"abcdef"}`, i),
+			Metadata: eventstore.Metadata{ActorID: "actor-1", ActorRole: "nurse"},
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	evs, err := l.ReadStream(t.Context(), "student-a", eventstore.ReadOptions{})
@@ -128,6 +126,16 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			},
 		},
 		{
+			// b's newest event sits between a's fourth and fifth: b's chain
+			// still looks whole, and only the hole in the positions shows.
+			name: "the newest event of a stream deleted, inside the log",
+			sql:  []string{`DELETE FROM events WHERE stream = 'student-b' AND revision = 2`},
+			want: func(a []eventstore.Event) []string {
+				return []string{"stream student-a revision 3", a[3].ID.String(),
+					"positions 6 to 6 are missing before it"}
+			},
+		},
+		{
 			name: "two events' revisions swapped",
 			sql: []string{
 				`UPDATE events SET revision = 1000 WHERE stream = 'student-a' AND revision = 1`,
@@ -181,17 +189,25 @@ func TestLogIsAppendOnly(t *testing.T) {
 		`DELETE FROM events WHERE revision = 0`,
 		`TRUNCATE events`,
 	}
+	escapes := append(changes,
+		`ALTER TABLE events DISABLE TRIGGER USER`,
+		`DROP TRIGGER events_no_update_or_delete ON events`,
+		`DROP TABLE events`,
+		`CREATE TABLE events_copy (LIKE events)`,
+	)
+	// The service's login has nothing above its role to go back to: with
+	// the role reset, every statement is still refused.
+	var reset []string
+	for _, q := range escapes {
+		reset = append(reset, "RESET ROLE; "+q)
+	}
 	cases := []struct {
 		name       string
 		pool       *pgxpool.Pool
 		statements []string
 	}{
-		{"service role", db.AppPool(t), append(changes,
-			`ALTER TABLE events DISABLE TRIGGER USER`,
-			`DROP TRIGGER events_no_update_or_delete ON events`,
-			`DROP TABLE events`,
-			`CREATE TABLE events_copy (LIKE events)`,
-		)},
+		{"service role", db.AppPool(t), escapes},
+		{"service login, role reset", db.AppPool(t), reset},
 		{"owner", db.AdminPool(t), changes},
 	}
 	for _, c := range cases {

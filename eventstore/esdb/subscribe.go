@@ -2,9 +2,11 @@ package esdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 
 	"github.com/whitecross/whitecross/eventstore"
 )
@@ -27,6 +29,8 @@ type follower struct {
 	// next is the lowest position still to deliver: from at first, then
 	// one past the last event delivered.
 	next uint64
+	// last is the ID of the last event delivered, at position next-1.
+	last uuid.UUID
 }
 
 func (f *follower) run(ctx context.Context, emit eventstore.Emit) error {
@@ -104,9 +108,19 @@ func (f *follower) live(ctx context.Context, after esdb.AllPosition, emit events
 }
 
 // deliver hands r to the subscriber unless it is a system event or lies
-// below an event already delivered.
+// below an event already delivered. The log's positions are EventStoreDB's
+// commit positions, which this backend takes to be one per event; should
+// another event arrive at the position of the last one delivered, it
+// fails rather than drop the event unseen.
 func (f *follower) deliver(r *esdb.RecordedEvent, emit eventstore.Emit) error {
-	if isSystem(r) || r.Position.Commit < f.next {
+	if isSystem(r) {
+		return nil
+	}
+	if f.next > 0 && r.Position.Commit == f.next-1 && r.EventID != f.last {
+		return fmt.Errorf("event %s shares commit position %d with event %s: %w",
+			r.EventID, r.Position.Commit, f.last, errSharedPosition)
+	}
+	if r.Position.Commit < f.next {
 		return nil
 	}
 	e, err := decode(r)
@@ -116,9 +130,13 @@ func (f *follower) deliver(r *esdb.RecordedEvent, emit eventstore.Emit) error {
 	if err := emit(e); err != nil {
 		return err
 	}
-	f.next = e.Position + 1
+	f.next, f.last = e.Position+1, e.ID
 	return nil
 }
+
+// errSharedPosition stops a subscription that met two events at one
+// commit position, which would otherwise let it skip one.
+var errSharedPosition = errors.New("two events share one position in $all")
 
 // subscribeAll starts an EventStoreDB subscription to $all, without
 // system events, after the position given. The subscription lives as long

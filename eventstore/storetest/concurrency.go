@@ -67,6 +67,11 @@ func (s suite) testConcurrency(t *testing.T) {
 		nConflicts += c
 	}
 	t.Logf("%d appends refused with a wrong expected revision and retried", nConflicts)
+	// Four writers take turns on each shared stream a thousand times: had
+	// none of them ever been refused, the expected revision was not checked.
+	if nConflicts == 0 {
+		t.Error("no append to a shared stream was refused with a wrong expected revision")
+	}
 	for i, ids := range seen {
 		if len(ids) != total {
 			t.Errorf("subscriber %d saw %d distinct events, want %d", i, len(ids), total)

@@ -4,6 +4,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,7 +13,9 @@ import (
 // Options tunes Open.
 type Options struct {
 	// Role, when set, is assumed by every connection (SET ROLE), so that
-	// the pool has that role's privileges only.
+	// the objects the pool creates belong to that role whichever login
+	// made them. It confines the pool only when the login itself has no
+	// more privileges than Role: RESET ROLE goes back to the login.
 	Role string
 	// MaxConns caps the pool; zero means 16.
 	MaxConns int32
@@ -44,4 +47,16 @@ func Open(ctx context.Context, url string, opts Options) (*pgxpool.Pool, error) 
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	return pool, nil
+}
+
+// LoginAs returns url with its user replaced by login and its password
+// removed: the same server and database, reached as another login.
+func LoginAs(rawURL, login string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" {
+		// The parse error repeats the URL, which may hold a password.
+		return "", fmt.Errorf("database url: not a postgres:// URL")
+	}
+	u.User = url.User(login)
+	return u.String(), nil
 }

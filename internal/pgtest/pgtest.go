@@ -64,23 +64,34 @@ func New(tb testing.TB) *DB {
 	return db
 }
 
-// AppPool opens a pool that runs as the service's role, closed when the
-// test ends.
+// AppURL connects as the service does: its own login, with no privilege
+// but those of the service's role.
+func (db *DB) AppURL(tb testing.TB) string {
+	tb.Helper()
+	u, err := database.LoginAs(db.URL, migrations.ServiceLogin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
+
+// AppPool opens a pool that connects as the service does (AppURL), closed
+// when the test ends.
 func (db *DB) AppPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	return db.pool(tb, migrations.AppRole)
+	return db.pool(tb, db.AppURL(tb), migrations.AppRole)
 }
 
 // AdminPool opens a pool with the owner's privileges, for tests that must
 // do what the service may not (tampering with the log).
 func (db *DB) AdminPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	return db.pool(tb, "")
+	return db.pool(tb, db.URL, "")
 }
 
-func (db *DB) pool(tb testing.TB, role string) *pgxpool.Pool {
+func (db *DB) pool(tb testing.TB, url, role string) *pgxpool.Pool {
 	tb.Helper()
-	pool, err := database.Open(context.Background(), db.URL, database.Options{Role: role})
+	pool, err := database.Open(context.Background(), url, database.Options{Role: role})
 	if err != nil {
 		tb.Fatalf("open pool on %s: %v", db.Name, err)
 	}
