@@ -30,6 +30,9 @@ type Verifier struct {
 	// ContiguousPositions makes a gap between positions a problem, for logs
 	// whose positions have no gaps (the Postgres log).
 	ContiguousPositions bool
+	// Also, when set, checks each event after the Verifier has, given the
+	// hash the Verifier recomputed for it, and adds what it finds.
+	Also Checker
 
 	heads   map[string]chainHead
 	lastPos uint64
@@ -74,6 +77,9 @@ func (v *Verifier) Check(e *Event) []Problem {
 		report("stored hash %s does not match the recomputed hash %s", e.Hash, computed)
 	}
 	v.heads[e.Stream] = chainHead{revision: e.Revision, hash: computed}
+	if v.Also != nil {
+		problems = append(problems, v.Also.Check(e, computed)...)
+	}
 	return problems
 }
 
@@ -93,11 +99,26 @@ func (v *Verifier) checkPosition(e *Event, report func(string, ...any)) {
 
 // Finish returns the problems that only the whole log shows: the positions
 // missing between the events shown, each named by the event after the
-// gap. Call it once the last event has been checked.
+// gap, then what Also finds at the end. Call it once the last event has
+// been checked.
 func (v *Verifier) Finish() []Problem {
-	gaps := v.gaps
+	problems := v.gaps
 	v.gaps = nil
-	return gaps
+	if v.Also != nil {
+		problems = append(problems, v.Also.Finish()...)
+	}
+	return problems
+}
+
+// Checker is a further check of a whole log, shown every event in
+// position order with the hash recomputed from its stored bytes: the
+// ledger's comparison with signed checkpoints is one.
+type Checker interface {
+	// Check returns what is wrong with e, whose recomputed hash is
+	// computed.
+	Check(e *Event, computed Hash) []Problem
+	// Finish returns what the whole log shows once every event was seen.
+	Finish() []Problem
 }
 
 func (v *Verifier) checkPayload(e *Event, report func(string, ...any)) {
@@ -138,6 +159,8 @@ type VerifyOptions struct {
 	PageSize int
 	// ContiguousPositions: see Verifier.
 	ContiguousPositions bool
+	// Also: see Verifier. It is not used when Stream is set.
+	Also Checker
 }
 
 // Verify reads the log (or one stream) from the start and checks every
@@ -151,6 +174,9 @@ func Verify(
 	problem func(Problem) bool,
 ) (uint64, error) {
 	v := &Verifier{ContiguousPositions: opts.ContiguousPositions && opts.Stream == ""}
+	if opts.Stream == "" {
+		v.Also = opts.Also
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan page, 1)
