@@ -29,7 +29,7 @@ with-db = url="$$($(PG) $(1))" || { \
 	}; \
 	export WHITECROSS_DATABASE_URL="$$url";
 
-.PHONY: help run users-add test bench build migrate verify fuzz pg-stop fmt vet tidy \
+.PHONY: help run users-add test bench build migrate verify seal fuzz pg-stop fmt vet tidy \
 	clean clean-data esdb-test check-scripts
 
 help: ## List the targets
@@ -42,10 +42,16 @@ help: ## List the targets
 	@echo '  WHITECROSS_DATABASE_URL (every target that needs PostgreSQL),'
 	@echo '  WHITECROSS_TEST_ESDB_URL (esdb-test).'
 
-run: ## Start the service on the local database whitecross
-	@$(call with-db,whitecross) set -x; \
+# with-local exports, unless they are set already, where the local service
+# keeps its keys and witnesses its checkpoints: all under .data/.
+with-local = \
 	export WHITECROSS_TOKEN_KEY_FILE="$${WHITECROSS_TOKEN_KEY_FILE:-.data/token-key.pem}"; \
 	export WHITECROSS_SECRET_KEY_FILE="$${WHITECROSS_SECRET_KEY_FILE:-.data/secret-key}"; \
+	export WHITECROSS_LEDGER_KEY_FILE="$${WHITECROSS_LEDGER_KEY_FILE:-.data/ledger-key}"; \
+	export WHITECROSS_WITNESS_DIR="$${WHITECROSS_WITNESS_DIR:-.data/witness}";
+
+run: ## Start the service on the local database whitecross
+	@$(call with-db,whitecross) $(with-local) set -x; \
 	exec $(GO) run ./cmd/whitecross serve
 
 users-add: ## Create an account: make users-add ARGS='--email a@b.example --role sysadmin'
@@ -72,9 +78,13 @@ migrate: ## Apply the migrations to the local database whitecross
 	@$(call with-db,whitecross) set -x; \
 	$(GO) run ./cmd/whitecross migrate
 
-verify: ## Recompute every hash of the local database's event log
-	@$(call with-db,whitecross) set -x; \
+verify: ## Recompute every hash of the local log and compare it with the witnessed checkpoints
+	@$(call with-db,whitecross) $(with-local) set -x; \
 	$(GO) run ./cmd/whitecross verify
+
+seal: ## Seal the local log into the ledger and sign a checkpoint now
+	@$(call with-db,whitecross) $(with-local) set -x; \
+	$(GO) run ./cmd/whitecross ledger seal
 
 fuzz: ## Fuzz the envelope decoder, then every command body, FUZZTIME each (default 30s)
 	$(GO) test -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(FUZZTIME) ./eventstore/

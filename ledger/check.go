@@ -141,9 +141,12 @@ func (c *Check) Finish() []eventstore.Problem {
 	}
 	if c.next < len(c.checkpoints) {
 		last := c.checkpoints[len(c.checkpoints)-1]
+		what := fmt.Sprintf("the newest %d events were removed", last.Size-c.f.n)
+		if c.diverged || c.wrong > 0 {
+			what = fmt.Sprintf("%d of the events it covers are missing", last.Size-c.f.n)
+		}
 		c.report(nil, "the log holds %d events (the last at position %d), but a checkpoint "+
-			"was witnessed for %d: the newest %d events were removed",
-			c.f.n, c.lastPos, last.Size, last.Size-c.f.n)
+			"was witnessed for %d: %s", c.f.n, c.lastPos, last.Size, what)
 	}
 	if sealed, ok := c.sealedLeaf(nil, c.f.n); ok && !c.diverged {
 		c.report(nil, "leaf %d was sealed from %s, which the log no longer holds: it and "+

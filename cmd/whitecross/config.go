@@ -31,6 +31,13 @@ type config struct {
 	LockoutWindow   time.Duration // failures counted within it
 	LockoutFor      time.Duration // how long a lock lasts
 	LockoutFailures int           // failures that lock
+
+	LedgerKeyFile         string // checkpoint signer key; made on first start when missing
+	LedgerVerifierKeyFile string // verifier key, for verify where the signer key is not
+	LedgerOrigin          string // the log's name, given to a key when it is made
+	WitnessDir            string // where every checkpoint is written once
+	CheckpointEvery       int
+	CheckpointInterval    time.Duration
 }
 
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmode=disable"
@@ -53,6 +60,13 @@ func loadConfig() config {
 		LockoutWindow:   duration("WHITECROSS_LOCKOUT_WINDOW", 15*time.Minute),
 		LockoutFor:      duration("WHITECROSS_LOCKOUT_DURATION", 15*time.Minute),
 		LockoutFailures: number("WHITECROSS_LOCKOUT_FAILURES", 5),
+
+		LedgerKeyFile:         env("WHITECROSS_LEDGER_KEY_FILE", ""),
+		LedgerVerifierKeyFile: env("WHITECROSS_LEDGER_VERIFIER_KEY_FILE", ""),
+		LedgerOrigin:          env("WHITECROSS_LEDGER_ORIGIN", "whitecross.local/log"),
+		WitnessDir:            env("WHITECROSS_WITNESS_DIR", ""),
+		CheckpointEvery:       number("WHITECROSS_CHECKPOINT_EVERY", 1000),
+		CheckpointInterval:    duration("WHITECROSS_CHECKPOINT_INTERVAL", 10*time.Second),
 	}
 }
 
@@ -132,6 +146,10 @@ func (c *config) validate() error {
 		return fmt.Errorf("WHITECROSS_LOCKOUT_WINDOW, _DURATION: want positive durations such as 15m")
 	case c.LockoutFailures < 0:
 		return fmt.Errorf("WHITECROSS_LOCKOUT_FAILURES: want a positive whole number")
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("WHITECROSS_CHECKPOINT_EVERY: want a positive whole number")
+	case c.CheckpointInterval < 0:
+		return fmt.Errorf("WHITECROSS_CHECKPOINT_INTERVAL: want a positive duration such as 10s")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("WHITECROSS_TLS_CERT and WHITECROSS_TLS_KEY: set both or neither")
 	case c.DatabaseURL == "":

@@ -4,6 +4,8 @@
 //	whitecross migrate   apply database migrations and exit
 //	whitecross verify    recompute every hash in the event log
 //	whitecross users add create an account, the first administrator
+//	whitecross keys      make the key that signs the ledger's checkpoints
+//	whitecross ledger    seal the log and sign a checkpoint now
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -32,6 +34,8 @@ var subcommands = []command{
 	{"users", "users add: create an account (the first administrator)", runUsers},
 	{"projections", "projections status: every read model's position, lag and state", runProjections},
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
+	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},
+	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
 }
 
 // exitError carries an exit status other than 1.

@@ -57,6 +57,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
 	})...)
 
+	sealing, err := startSealing(runCtx, c, d)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopRunner()
+		sealing.wait()
+	}()
+	routes = append(routes, readapi.LedgerRoutes(sealing.ledger)...)
+
 	api, err := readapi.New(readapi.Config{
 		Metrics:        registry,
 		Logger:         log,
@@ -75,6 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			},
 			"projections": func(context.Context) error { return runner.Ready() },
+			"ledger":      func(context.Context) error { return sealing.ready() },
 			"event_log": func(ctx context.Context) error {
 				_, err := store.LastPosition(ctx)
 				return err
