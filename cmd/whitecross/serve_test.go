@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,14 +54,24 @@ func TestServeHealthAndReadiness(t *testing.T) {
 		}
 		if path == "/readyz" {
 			checks, _ := body["checks"].(map[string]any)
-			for _, name := range []string{"database", "migrations", "event_log"} {
+			for _, name := range []string{"database", "migrations", "event_log", "ledger"} {
 				if checks[name] != "ok" {
 					t.Errorf("readyz check %s: %v", name, checks[name])
 				}
 			}
 		}
 	}
-	resp, err := http.Get(base + "/no-such-route")
+	// The ledger's verifier key is public, in signed-note form.
+	resp, err := http.Get(base + "/v1/ledger/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(key), "whitecross.local/log+") {
+		t.Errorf("GET /v1/ledger/key: status %d, %q", resp.StatusCode, key)
+	}
+	resp, err = http.Get(base + "/no-such-route")
 	if err != nil {
 		t.Fatal(err)
 	}
