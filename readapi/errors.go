@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
@@ -17,6 +18,11 @@ func fromCommand(err error) error {
 	}
 	if errors.Is(err, commands.ErrNotFound) {
 		return NotFound("no such resource, or not one you may see")
+	}
+	if errors.Is(err, commands.ErrIdempotencyKeyReused) {
+		return newProblem(http.StatusUnprocessableEntity, TypeIdempotencyKeyReused,
+			"the Idempotency-Key was sent before by another caller or with another request; "+
+				"nothing was done: send this request under a new key")
 	}
 	errs := domain.ErrorsOf(err)
 	if len(errs) == 0 {
