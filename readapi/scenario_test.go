@@ -95,6 +95,13 @@ func TestMedicationSafetyScenario(t *testing.T) {
 	if !hasCheck(p, "allergy", allergy.EntryID) {
 		t.Errorf("refusal does not name the penicillin allergy: %+v", p.Checks)
 	}
+	named := slices.ContainsFunc(p.Checks, func(c readapi.FailedCheck) bool {
+		return c.Check == "allergy" && c.EntryID == allergy.EntryID && c.Allergen == "penicillin" &&
+			c.Severity == "life-threatening"
+	})
+	if !named {
+		t.Errorf("refusal does not give the allergy's entry, allergen and severity: %+v", p.Checks)
+	}
 	if types := w.events(domain.StudentStream(student.ID)); !slices.Contains(types, "MedicationAdministrationBlocked") {
 		t.Errorf("blocked attempt not in the log: %v", types)
 	}
