@@ -3,7 +3,6 @@ package readapi_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"reflect"
 	"slices"
@@ -23,31 +22,14 @@ import (
 // given, and returns the status and the body of the answer.
 func (w *world) send(method, path, token string, body any, header ...string) (int, []byte) {
 	w.t.Helper()
-	var buf bytes.Buffer
+	var data []byte
 	if body != nil {
-		json.NewEncoder(&buf).Encode(body)
+		var err error
+		if data, err = json.Marshal(body); err != nil {
+			w.t.Fatal(err)
+		}
 	}
-	req, err := http.NewRequestWithContext(w.t.Context(), method, w.srv.URL+path, &buf)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return resp.StatusCode, data
+	return w.rawAnswer(method, path, token, data, header...)
 }
 
 // mustWrite sends a command that must answer 201, and returns its answer.

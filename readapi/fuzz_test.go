@@ -3,6 +3,7 @@ package readapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"testing"
@@ -98,6 +99,14 @@ func fuzzSeeds(w *world, routes []readapi.Route) [][]byte {
 // raw sends body as it is and returns the status.
 func (w *world) raw(method, path, token string, body []byte) int {
 	w.t.Helper()
+	status, _ := w.rawAnswer(method, path, token, body)
+	return status
+}
+
+// rawAnswer sends body as it is, with the header name and value pairs
+// given, and returns the status and the body of the answer.
+func (w *world) rawAnswer(method, path, token string, body []byte, header ...string) (int, []byte) {
+	w.t.Helper()
 	req, err := http.NewRequestWithContext(w.t.Context(), method, w.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		w.t.Fatal(err)
@@ -106,10 +115,17 @@ func (w *world) raw(method, path, token string, body []byte) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return resp.StatusCode, data
 }

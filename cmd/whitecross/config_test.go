@@ -26,7 +26,7 @@ func TestMedicationSettings(t *testing.T) {
 			StandardWindow: time.Hour, AllergyOverrideRoles: []domain.Role{domain.RoleNurse}}},
 		{name: "from the environment",
 			env: map[string]string{"WHITECROSS_DOSE_WINDOW_TIME_CRITICAL": "15m",
-				"WHITECROSS_DOSE_WINDOW_STANDARD": "2h",
+				"WHITECROSS_DOSE_WINDOW_STANDARD":   "2h",
 				"WHITECROSS_ALLERGY_OVERRIDE_ROLES": "nurse, compliance_officer"},
 			want: domain.MedicationPolicy{TimeCriticalWindow: 15 * time.Minute, StandardWindow: 2 * time.Hour,
 				AllergyOverrideRoles: []domain.Role{domain.RoleNurse, domain.RoleComplianceOfficer}}},
