@@ -127,7 +127,9 @@ func meta(c echo.Context) commands.Meta {
 		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
 	}
 	if m.IdempotencyKey != "" {
-		m.RequestDigest = requestDigest(c)
+		// A body too large to read has the digest of what was read; a
+		// handler that binds it has refused it already.
+		m.RequestDigest, _ = requestDigest(c)
 	}
 	if p, ok := PrincipalOf(c); ok {
 		m.ActorID = p.UserID
@@ -155,23 +157,27 @@ const digestKey = "readapi.request_digest"
 
 // requestDigest returns the SHA-256, in hex, of the request's method,
 // path and body, reading the body once and leaving it to be read again.
-// A body that cannot be read has the digest of what was read of it.
-func requestDigest(c echo.Context) string {
+// It returns the error of a body that cannot be read (one over the
+// server's limit), with the digest of what was read of it.
+func requestDigest(c echo.Context) (string, error) {
 	if d, ok := c.Get(digestKey).(string); ok {
-		return d
+		return d, nil
 	}
 	req := c.Request()
 	var body []byte
+	var err error
 	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
+		body, err = io.ReadAll(req.Body)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	h := sha256.New()
 	h.Write([]byte(req.Method + "\x00" + req.URL.Path + "\x00"))
 	h.Write(body)
 	d := hex.EncodeToString(h.Sum(nil))
-	c.Set(digestKey, d)
-	return d
+	if err == nil {
+		c.Set(digestKey, d)
+	}
+	return d, err
 }
 
 // principal returns the caller of a route that is not public.
@@ -184,7 +190,9 @@ func principal(c echo.Context) auth.Principal {
 // digests the body first (requestDigest).
 func bind(c echo.Context, v any) error {
 	if c.Request().Header.Get("Idempotency-Key") != "" {
-		requestDigest(c)
+		if _, err := requestDigest(c); err != nil {
+			return err
+		}
 	}
 	if err := c.Bind(v); err != nil {
 		return err

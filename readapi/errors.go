@@ -10,8 +10,9 @@ import (
 
 // fromCommand turns a command's refusal into the problem the client sees:
 // each invalid field named (400), a conflict (409), a refusal for scope
-// (403), something missing (404) or a rule (422). Other errors pass
-// through to the error mapper.
+// (403), something missing (404), a rule (422) or an idempotency key used
+// for another request (422). Other errors pass through to the error
+// mapper.
 func fromCommand(err error) error {
 	if err == nil {
 		return nil

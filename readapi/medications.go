@@ -61,7 +61,9 @@ type AdministrationRequest struct {
 	ScheduledFor time.Time           `json:"scheduled_for,omitzero"`
 	Witness      *WitnessCredentials `json:"witness,omitempty"`
 	Override     *domain.Override    `json:"override,omitempty"`
-	// RemainingCounted is the count-back after a controlled substance.
+	// RemainingCounted is the count-back of a controlled substance: what
+	// the stock holds after the dose, in its unit. Required when the order
+	// is a controlled substance.
 	RemainingCounted *int `json:"remaining_counted,omitempty"`
 }
 
