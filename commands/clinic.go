@@ -20,26 +20,28 @@ type Clinic struct {
 
 // ClinicConfig tunes a Clinic. The zero value works.
 type ClinicConfig struct {
-	// Medication is the policy of the medication rules; the domain's
-	// defaults when zero.
+	// Medication is the policy of the medication rules; each zero field
+	// takes the domain's default, and only those: an empty, non-nil
+	// AllergyOverrideRoles stays empty, so that nobody overrides.
 	Medication domain.MedicationPolicy
 	Now        func() time.Time
 }
 
 // NewClinic returns the chart services over store; accounts verifies
-// witnesses.
+// witnesses. It refuses a medication policy that does not validate.
 func NewClinic(store Store, accounts *Accounts, cfg ClinicConfig) (*Clinic, error) {
-	if cfg.Medication.TimeCriticalWindow == 0 && cfg.Medication.StandardWindow == 0 {
-		cfg.Medication = domain.DefaultMedicationPolicy()
-	}
 	if err := cfg.Medication.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("medication policy: %w", err)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Clinic{store: store, accounts: accounts, policy: cfg.Medication, now: cfg.Now}, nil
+	return &Clinic{store: store, accounts: accounts, policy: cfg.Medication.WithDefaults(), now: cfg.Now}, nil
 }
+
+// Policy returns the medication policy c decides doses by, defaults
+// filled in.
+func (c *Clinic) Policy() domain.MedicationPolicy { return c.policy }
 
 // Enrol opens a student's chart at a school of the caller's; the student
 // number is reserved in the district first.
@@ -61,6 +63,12 @@ func (c *Clinic) Enrol(
 	if err != nil || school.DistrictID != cmd.DistrictID {
 		return "", Result{}, invalid("school_id", "names no school of the district")
 	}
+	// Every event of the chart names the student's school.
+	meta.SchoolID = cmd.SchoolID
+	meta.ActorRole = string(actor.RoleFor(auth.ManageRoster))
+	if err := c.keyFree(ctx, domain.StudentStream(cmd.StudentID), meta); err != nil {
+		return "", Result{}, err
+	}
 	_, err = execute(ctx, c.store, domain.StudentNumberStream(cmd.DistrictID, cmd.StudentNumber), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
@@ -77,6 +85,20 @@ func (c *Clinic) Enrol(
 	}
 	res, err := execute(ctx, c.store, domain.StudentStream(cmd.StudentID), &meta, onlyOnce(events))
 	return cmd.StudentID, res, err
+}
+
+// keyFree refuses, before a command appends to other streams first, an
+// idempotency key that stream holds for another request.
+func (c *Clinic) keyFree(ctx context.Context, stream string, meta Meta) error {
+	if meta.IdempotencyKey == "" {
+		return nil
+	}
+	h, err := load(ctx, c.store, stream)
+	if err != nil {
+		return err
+	}
+	_, _, err = repeated(stream, meta, h)
+	return err
 }
 
 // mayRoster checks that actor manages the roster of a school of a
@@ -97,7 +119,8 @@ func mayRoster(actor auth.Principal, school, district string) error {
 type ChartChange func(s *domain.Student, now time.Time) ([]domain.Event, error)
 
 // Chart applies change to a student's chart, if actor may write clinical
-// records at the student's school.
+// records at the student's school. The events record the actor's role
+// that writes clinical records.
 func (c *Clinic) Chart(
 	ctx context.Context,
 	actor auth.Principal,
@@ -105,6 +128,19 @@ func (c *Clinic) Chart(
 	studentID string,
 	change ChartChange,
 ) (Result, error) {
+	return c.chart(ctx, actor, meta, actor.RoleFor(auth.WriteClinical), studentID, change)
+}
+
+// chart is Chart under a given role of the actor's.
+func (c *Clinic) chart(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	role domain.Role,
+	studentID string,
+	change ChartChange,
+) (Result, error) {
+	meta.ActorRole = string(role)
 	return c.onStudent(ctx, meta, studentID, func(s *domain.Student) ([]domain.Event, error) {
 		if !actor.Can(auth.WriteClinical) || !actor.AtSchool(s.SchoolID) {
 			return nil, forbidden("the student is not at one of your schools")
@@ -113,8 +149,9 @@ func (c *Clinic) Chart(
 	})
 }
 
-// Roster applies a roster change (demographics, transfer, withdrawal) to a
-// student, if actor manages the roster of the student's school.
+// Roster applies a roster change (demographics, transfer, withdrawal,
+// contacts) to a student, if actor manages the roster of the student's
+// school. The events record the actor's role that manages the roster.
 func (c *Clinic) Roster(
 	ctx context.Context,
 	actor auth.Principal,
@@ -122,6 +159,7 @@ func (c *Clinic) Roster(
 	studentID string,
 	change ChartChange,
 ) (Result, error) {
+	meta.ActorRole = string(actor.RoleFor(auth.ManageRoster))
 	return c.onStudent(ctx, meta, studentID, func(s *domain.Student) ([]domain.Event, error) {
 		if err := mayRoster(actor, s.SchoolID, s.DistrictID); err != nil {
 			return nil, err
@@ -139,15 +177,17 @@ func (c *Clinic) onStudent(
 	if !domain.ValidID(studentID) {
 		return Result{}, fmt.Errorf("student: %w", ErrNotFound)
 	}
-	return execute(ctx, c.store, domain.StudentStream(studentID), &meta,
-		func(history []domain.Event) ([]domain.Event, error) {
-			if len(history) == 0 {
+	return executeOn(ctx, c.store, domain.StudentStream(studentID), &meta,
+		func(h history) ([]domain.Event, error) {
+			if !h.exists {
 				return nil, fmt.Errorf("student %s: %w", studentID, ErrNotFound)
 			}
-			s, err := domain.FoldStudent(history)
+			s, err := domain.FoldStudent(h.events)
 			if err != nil {
 				return nil, err
 			}
+			// Corrections name the event they correct.
+			s.WithEventIDs(h.idStrings())
 			// Every event on a chart names the student's school.
 			meta.SchoolID = s.SchoolID
 			return decide(s)

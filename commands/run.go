@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -37,7 +39,18 @@ type Meta struct {
 	Reason         string
 	BreakGlass     bool
 	IdempotencyKey string
+	// RequestDigest identifies the request an idempotency key came with
+	// (the HTTP layer hashes its method, path and body). With ActorID it
+	// ties the key to one caller and one request: the key sent again by
+	// another caller, or with another request, is refused
+	// (ErrIdempotencyKeyReused).
+	RequestDigest string
 }
+
+// ErrIdempotencyKeyReused is returned by a command whose idempotency key
+// already named another request on its stream: one of another caller, or
+// with another body. Nothing is appended. Test with errors.Is.
+var ErrIdempotencyKeyReused = errors.New("idempotency key already used for another request")
 
 func (m Meta) metadata() eventstore.Metadata {
 	return eventstore.Metadata{
@@ -59,17 +72,36 @@ type Result struct {
 	// the events that request appended.
 	Repeated bool
 	Events   []domain.Event
+	// Recorded are the command's events as the log recorded them, with
+	// their envelopes, in the order appended: those of this request, or of
+	// the earlier one it repeated. Empty when the command changed nothing.
+	Recorded []eventstore.Event
 }
 
-// history is a stream as a command sees it: its decoded events and where
-// it ends.
+// history is a stream as a command sees it: its events as recorded and
+// decoded, and where it ends.
 type history struct {
-	events    []domain.Event
-	ids       []uuid.UUID
-	positions []uint64
-	last      eventstore.Event
-	revision  uint64
-	exists    bool
+	events   []domain.Event
+	raw      []eventstore.Event
+	revision uint64
+	exists   bool
+}
+
+// last is the stream's last event; the zero Event for an empty stream.
+func (h history) last() eventstore.Event {
+	if len(h.raw) == 0 {
+		return eventstore.Event{}
+	}
+	return h.raw[len(h.raw)-1]
+}
+
+// idStrings returns the IDs of h's events, by revision.
+func (h history) idStrings() []string {
+	ids := make([]string, len(h.raw))
+	for i, e := range h.raw {
+		ids[i] = e.ID.String()
+	}
+	return ids
 }
 
 func (h history) expected() eventstore.ExpectedRevision {
@@ -97,9 +129,8 @@ func load(ctx context.Context, store Store, stream string) (history, error) {
 				return h, fmt.Errorf("load %s revision %d: %w", stream, e.Revision, err)
 			}
 			h.events = append(h.events, ev)
-			h.ids = append(h.ids, e.ID)
-			h.positions = append(h.positions, e.Position)
-			h.last, h.revision, h.exists = e, e.Revision, true
+			h.raw = append(h.raw, e)
+			h.revision, h.exists = e.Revision, true
 		}
 		if len(page) < 1000 {
 			return h, nil
@@ -124,17 +155,31 @@ func execute(
 	meta *Meta,
 	decide decider,
 ) (Result, error) {
+	return executeOn(ctx, store, stream, meta, func(h history) ([]domain.Event, error) {
+		return decide(h.events)
+	})
+}
+
+// executeOn is execute with a decider that sees the stream as recorded,
+// envelopes included.
+func executeOn(
+	ctx context.Context,
+	store Store,
+	stream string,
+	meta *Meta,
+	decide func(h history) ([]domain.Event, error),
+) (Result, error) {
 	for attempt := 1; ; attempt++ {
 		h, err := load(ctx, store, stream)
 		if err != nil {
 			return Result{}, err
 		}
-		if res, ok := repeated(stream, *meta, h); ok {
-			return res, nil
+		if res, ok, err := repeated(stream, *meta, h); ok || err != nil {
+			return res, err
 		}
-		events, refusal := decide(h.events)
+		events, refusal := decide(h)
 		if len(events) == 0 {
-			return Result{Stream: stream, Revision: h.revision, Position: h.last.Position}, refusal
+			return Result{Stream: stream, Revision: h.revision, Position: h.last().Position}, refusal
 		}
 		data, err := encode(stream, *meta, events)
 		if err != nil {
@@ -147,41 +192,85 @@ func execute(
 		if err != nil {
 			return Result{}, err
 		}
+		recorded, err := readBack(ctx, store, stream, res, len(data))
+		if err != nil {
+			return Result{}, err
+		}
 		// A refusal that comes with events (a lockout, a reused refresh
 		// token) is recorded first, then returned.
-		return Result{Stream: stream, Revision: res.Revision, Position: res.Position}, refusal
+		return Result{Stream: stream, Revision: res.Revision, Position: res.Position,
+			Events: events, Recorded: recorded}, refusal
 	}
 }
 
-// repeated reports whether the stream already holds the events this
-// command appended under its idempotency key, and where they landed.
-func repeated(stream string, meta Meta, h history) (Result, bool) {
-	if meta.IdempotencyKey == "" {
-		return Result{}, false
+// readBack returns the n events an append that ended at res recorded,
+// with the envelopes the log gave them.
+func readBack(
+	ctx context.Context,
+	store Store,
+	stream string,
+	res eventstore.AppendResult,
+	n int,
+) ([]eventstore.Event, error) {
+	from := res.Revision + 1 - uint64(n)
+	recorded, err := store.ReadStream(ctx, stream, eventstore.ReadOptions{From: from, Limit: n})
+	if err != nil {
+		return nil, fmt.Errorf("read back %s from revision %d: %w", stream, from, err)
 	}
-	first := eventID(meta.IdempotencyKey, stream, 0)
-	for i, id := range h.ids {
-		if id != first {
+	return recorded, nil
+}
+
+// repeated reports whether the stream already holds the events this
+// command appended under its idempotency key, and returns where they
+// landed. It returns ErrIdempotencyKeyReused when the key named another
+// caller's request, or another request, on this stream.
+func repeated(stream string, meta Meta, h history) (Result, bool, error) {
+	if meta.IdempotencyKey == "" {
+		return Result{}, false, nil
+	}
+	first := eventID(meta, stream, 0)
+	for i, e := range h.raw {
+		if !sameKey(e.ID, first) {
 			continue
 		}
+		if e.ID != first {
+			return Result{}, false, fmt.Errorf("%s: %w", stream, ErrIdempotencyKeyReused)
+		}
 		last := i
-		for last+1 < len(h.ids) && h.ids[last+1] == eventID(meta.IdempotencyKey, stream, last+1-i) {
+		for last+1 < len(h.raw) && h.raw[last+1].ID == eventID(meta, stream, last+1-i) {
 			last++
 		}
-		return Result{Stream: stream, Revision: uint64(last), Position: h.positions[last],
-			Repeated: true, Events: h.events[i : last+1]}, true
+		return Result{Stream: stream, Revision: uint64(last), Position: h.raw[last].Position,
+			Repeated: true, Events: h.events[i : last+1], Recorded: h.raw[i : last+1]}, true, nil
 	}
-	return Result{}, false
+	return Result{}, false, nil
 }
 
 // idempotencyNamespace scopes the event IDs made from idempotency keys.
 var idempotencyNamespace = uuid.MustParse("6f0c1a52-2b7e-4f43-9a51-3c8e2d7b9e10")
 
-// eventID is the ID of the i-th event a command appends to stream under an
-// idempotency key: the same key, stream and index give the same ID.
-func eventID(key, stream string, i int) uuid.UUID {
-	return uuid.NewSHA1(idempotencyNamespace, fmt.Appendf(nil, "%s\x00%s\x00%d", key, stream, i))
+// eventID is the ID of the i-th event a command appends to stream under
+// meta's idempotency key. It is a UUID of version 8 in two halves: the
+// first 8 bytes hash the namespace, key, stream and index, so that a key
+// used again on the stream is found whatever the request; the last 8 hash
+// the key with the caller and the request digest, so that a request that
+// repeats the first is told from one that merely reuses its key. The
+// same key, caller, request, stream and index give the same ID.
+func eventID(meta Meta, stream string, i int) uuid.UUID {
+	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%d",
+		idempotencyNamespace, meta.IdempotencyKey, stream, i))
+	scope := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s",
+		meta.IdempotencyKey, meta.ActorID, meta.RequestDigest))
+	var id uuid.UUID
+	copy(id[:8], key[:8])
+	copy(id[8:], scope[:8])
+	id[6] = id[6]&0x0f | 0x80 // version 8
+	id[8] = id[8]&0x3f | 0x80 // the RFC 9562 variant
+	return id
 }
+
+// sameKey reports whether two IDs eventID made share their key half.
+func sameKey(a, b uuid.UUID) bool { return bytes.Equal(a[:8], b[:8]) }
 
 func encode(stream string, meta Meta, events []domain.Event) ([]eventstore.EventData, error) {
 	out := make([]eventstore.EventData, len(events))
@@ -194,7 +283,7 @@ func encode(stream string, meta Meta, events []domain.Event) ([]eventstore.Event
 			Type: typ, SchemaVersion: version, Data: data, Metadata: meta.metadata(),
 		}
 		if meta.IdempotencyKey != "" {
-			out[i].ID = eventID(meta.IdempotencyKey, stream, i)
+			out[i].ID = eventID(meta, stream, i)
 		}
 	}
 	return out, nil

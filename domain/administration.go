@@ -77,6 +77,18 @@ type MedicationHeld struct {
 	NurseID        string    `json:"nurse_id"`
 }
 
+// AdministrationMarkedInError withdraws a record of the medication
+// administration record charted by mistake (a dose charted on the wrong
+// student, say): a dose given, refused, missed or held, or a blocked
+// attempt. The record stays in the history; from then on it no longer
+// accounts for its scheduled dose, nor counts towards an as-needed
+// order's interval and maximum. Original is the event that recorded it.
+type AdministrationMarkedInError struct {
+	AttemptID string   `json:"attempt_id"`
+	Reason    string   `json:"reason"`
+	Original  EventRef `json:"original"`
+}
+
 // EventType returns "MedicationAdministered".
 func (MedicationAdministered) EventType() string { return "MedicationAdministered" }
 
@@ -94,6 +106,9 @@ func (MedicationMissed) EventType() string { return "MedicationMissed" }
 // EventType returns "MedicationHeld".
 func (MedicationHeld) EventType() string { return "MedicationHeld" }
 
+// EventType returns "AdministrationMarkedInError".
+func (AdministrationMarkedInError) EventType() string { return "AdministrationMarkedInError" }
+
 func init() {
 	registerEvents(map[string]func([]byte) (Event, error){
 		MedicationAdministered{}.EventType():          decodeAs[MedicationAdministered],
@@ -101,6 +116,7 @@ func init() {
 		MedicationRefused{}.EventType():               decodeAs[MedicationRefused],
 		MedicationMissed{}.EventType():                decodeAs[MedicationMissed],
 		MedicationHeld{}.EventType():                  decodeAs[MedicationHeld],
+		AdministrationMarkedInError{}.EventType():     decodeAs[AdministrationMarkedInError],
 	})
 }
 
@@ -164,12 +180,16 @@ const (
 )
 
 // FailedCheck is one reason an administration was refused. Reason is a
-// fixed sentence that quotes no value from the chart.
+// fixed sentence that quotes no value from the chart, so that it may be
+// logged; Allergen and Severity are chart values, for the nurse only.
 type FailedCheck struct {
 	Check  string `json:"check"`
 	Reason string `json:"reason"`
-	// EntryID is the allergy entry that matched, for the allergy check.
-	EntryID string `json:"entry_id,omitempty"`
+	// EntryID is the allergy entry that matched, for the allergy check,
+	// with its allergen and severity as the chart held them.
+	EntryID  string `json:"entry_id,omitempty"`
+	Allergen string `json:"allergen,omitempty"`
+	Severity string `json:"severity,omitempty"`
 	// Overridable is true for an allergy warning an Override may pass.
 	Overridable bool `json:"overridable,omitempty"`
 }
@@ -269,7 +289,7 @@ const maxDoseWindow = 4 * time.Hour
 
 // DefaultMedicationPolicy returns the policy with every default filled in.
 func DefaultMedicationPolicy() MedicationPolicy {
-	return MedicationPolicy{}.withDefaults()
+	return MedicationPolicy{}.WithDefaults()
 }
 
 // Validate refuses, naming each, a negative window or one over 4 hours,
@@ -294,7 +314,9 @@ func (p MedicationPolicy) Validate() error {
 	return errs.err()
 }
 
-func (p MedicationPolicy) withDefaults() MedicationPolicy {
+// WithDefaults returns p with each zero field, and only those, set to
+// its default: an empty, non-nil AllergyOverrideRoles stays empty.
+func (p MedicationPolicy) WithDefaults() MedicationPolicy {
 	if p.TimeCriticalWindow <= 0 {
 		p.TimeCriticalWindow = 30 * time.Minute
 	}
@@ -389,7 +411,7 @@ func (m *Medications) Administer(
 		}}}
 	}
 
-	d := &doseDecision{m: m, cmd: cmd, ctx: ctx, policy: policy.withDefaults()}
+	d := &doseDecision{m: m, cmd: cmd, ctx: ctx, policy: policy.WithDefaults()}
 	d.run()
 	if len(d.failed) > 0 {
 		return []Event{d.blocked()}, &Refusal{Checks: d.failed}
@@ -471,6 +493,9 @@ func (d *doseDecision) rightStudent() {
 func (d *doseDecision) rightDrug() {
 	const check = CheckRightDrug
 	o := d.order
+	if o.InError {
+		d.fail(check, "the order was marked entered in error")
+	}
 	if o.Discontinued() && !d.cmd.GivenAt.Before(o.DiscontinuedAt) {
 		d.fail(check, "the order was discontinued")
 	}
@@ -681,7 +706,7 @@ func (o *Order) isSlot(t time.Time, loc *time.Location) bool {
 func (m *Medications) givenTimes(orderID string) []time.Time {
 	var out []time.Time
 	for _, r := range m.records {
-		if r.Kind == AdministrationGiven && r.OrderID == orderID {
+		if r.Kind == AdministrationGiven && r.OrderID == orderID && !r.InError {
 			out = append(out, r.At)
 		}
 	}
@@ -713,7 +738,8 @@ func (d *doseDecision) allergy() {
 		}
 		if reason := allergyReason(a, d.order.Ingredients, classes); reason != "" {
 			found = append(found, FailedCheck{
-				Check: CheckAllergy, Reason: reason, EntryID: a.EntryID,
+				Check: CheckAllergy, Reason: reason,
+				EntryID: a.EntryID, Allergen: a.Allergen, Severity: a.Severity,
 				Overridable: reason == allergyWarning || reason == allergyCrossReactive,
 			})
 		}
@@ -813,6 +839,12 @@ type Administration struct {
 	Override *Override
 	Warnings []string      // given: what was overridden
 	Failed   []FailedCheck // blocked: every failed check
+	// Revision is the revision of the event that made the record.
+	Revision uint64
+	// InError says the record was marked entered in error, for
+	// ErrorReason.
+	InError     bool
+	ErrorReason string
 }
 
 // Administrations returns every record, in the order they were made.
@@ -872,9 +904,9 @@ func heldRecord(e MedicationHeld) Administration {
 	}
 }
 
-// record adds r, which event e made, to the chart. Only a blocked attempt
-// may name an order the chart does not hold.
-func (m *Medications) record(e Event, r Administration) error {
+// record adds r, which event e at revision made, to the chart. Only a
+// blocked attempt may name an order the chart does not hold.
+func (m *Medications) record(e Event, r Administration, revision uint64) error {
 	if r.Kind != AdministrationBlocked && m.order(r.OrderID) == nil {
 		return unexpected("medications", e, "names an unknown order")
 	}
@@ -886,11 +918,63 @@ func (m *Medications) record(e Event, r Administration) error {
 	m.attempts[r.AttemptID] = true
 	slot := slotOf(r.OrderID, r.ScheduledFor)
 	_, done := m.accounted[slot]
-	if r.Kind != AdministrationBlocked && !r.ScheduledFor.IsZero() && !done {
+	if accountsForSlot(r) && !done {
 		m.accounted[slot] = r.Kind
 	}
+	r.Revision = revision
 	m.records = append(m.records, r)
 	return nil
+}
+
+// accountsForSlot reports whether r accounts for a scheduled dose: a scheduled
+// dose given, refused, missed or held, and not in error. A scheduled dose
+// has at most one such record.
+func accountsForSlot(r Administration) bool {
+	return r.Kind != AdministrationBlocked && !r.ScheduledFor.IsZero() && !r.InError
+}
+
+func (m *Medications) recordInError(e AdministrationMarkedInError) error {
+	i := m.recordIndex(e.AttemptID)
+	if i < 0 {
+		return unexpected("medications", e, "names an unknown attempt")
+	}
+	r := &m.records[i]
+	if accountsForSlot(*r) {
+		delete(m.accounted, slotOf(r.OrderID, r.ScheduledFor))
+	}
+	r.InError, r.ErrorReason = true, e.Reason
+	return nil
+}
+
+func (m *Medications) recordIndex(attemptID string) int {
+	return slices.IndexFunc(m.records, func(r Administration) bool { return r.AttemptID == attemptID })
+}
+
+// MarkAdministrationInError returns the AdministrationMarkedInError that
+// withdraws the record of attempt attemptID, charted by mistake, for
+// reason (5 to 500 characters), naming the event that recorded it. It
+// refuses an invalid field (CodeInvalid), an attempt the chart does not
+// hold (CodeNotFound) and a record in error already (CodeConflict). The
+// attempt's ID stays used: a dose charted again takes a new one.
+//
+// NOTE: a controlled substance's count-back stays as counted: the stock
+// is the school's, corrected by its own counts.
+func (s *Student) MarkAdministrationInError(attemptID, reason string) ([]Event, error) {
+	reason, err := checkCorrection("attempt_id", attemptID, reason)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.Medications
+	i := m.recordIndex(attemptID)
+	switch {
+	case i < 0:
+		return nil, refuseNotFound("attempt_id", "names no administration of this chart")
+	case m.records[i].InError:
+		return nil, refuseConflict("attempt_id", "names an administration marked in error")
+	}
+	return []Event{AdministrationMarkedInError{
+		AttemptID: attemptID, Reason: reason, Original: s.ref(m.records[i].Revision),
+	}}, nil
 }
 
 // DoseNotGiven is the command that records a dose refused, missed or
@@ -954,8 +1038,9 @@ func (m *Medications) RecordHeld(cmd DoseNotGiven) ([]Event, error) {
 //   - CodeInvalid, naming each field: attempt_id, order_id and nurse_id
 //     not IDs, the reason not 1 to 500 characters, at missing;
 //   - CodeNotFound: an order the chart does not hold;
-//   - CodeConflict: an attempt already recorded, or a scheduled dose
-//     already given, refused, missed or held;
+//   - CodeConflict: an order marked in error, an attempt already
+//     recorded, or a scheduled dose already given, refused, missed or
+//     held (and not marked in error);
 //   - for a fixed order, CodeInvalid for a missing scheduled_for and
 //     CodeRule for one that is not a scheduled time; for an as-needed
 //     order, CodeInvalid for a scheduled_for, and CodeRule for a miss.
@@ -986,9 +1071,9 @@ func (m *Medications) checkDoseNotGiven(
 // checkDoseAccount refuses a well-formed DoseNotGiven that the chart
 // contradicts.
 func (m *Medications) checkDoseAccount(cmd DoseNotGiven, kind AdministrationKind) error {
-	o := m.order(cmd.OrderID)
-	if o == nil {
-		return orderNotFound()
+	o, err := m.correctableOrder(cmd.OrderID)
+	if err != nil {
+		return err
 	}
 	if m.attempts[cmd.AttemptID] {
 		return &Error{

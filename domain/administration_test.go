@@ -577,7 +577,8 @@ func TestAdministerEvents(t *testing.T) {
 			AttemptedAt: at.Add(2 * time.Minute), NurseID: rxNurse,
 			Failed: []FailedCheck{
 				{Check: CheckRightRoute, Reason: "the route is not the route ordered"},
-				{Check: CheckAllergy, Reason: allergyHardStop, EntryID: rxEntry},
+				{Check: CheckAllergy, Reason: allergyHardStop, EntryID: rxEntry,
+					Allergen: "penicillin", Severity: "life-threatening"},
 			},
 		}
 		if !reflect.DeepEqual(events, []Event{want}) {

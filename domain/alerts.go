@@ -35,6 +35,16 @@ type AlertResolved struct {
 	Outcome string    `json:"outcome"`
 }
 
+// AlertMarkedInError withdraws an alert raised by mistake, for the wrong
+// student say. The alert stays in the history; it is no longer active
+// and takes no acknowledgement or resolution. Original is the event that
+// raised it.
+type AlertMarkedInError struct {
+	AlertID  string   `json:"alert_id"`
+	Reason   string   `json:"reason"`
+	Original EventRef `json:"original"`
+}
+
 // EventType returns "AlertRaised".
 func (AlertRaised) EventType() string { return "AlertRaised" }
 
@@ -44,11 +54,15 @@ func (AlertAcknowledged) EventType() string { return "AlertAcknowledged" }
 // EventType returns "AlertResolved".
 func (AlertResolved) EventType() string { return "AlertResolved" }
 
+// EventType returns "AlertMarkedInError".
+func (AlertMarkedInError) EventType() string { return "AlertMarkedInError" }
+
 func init() {
 	registerEvents(map[string]func([]byte) (Event, error){
-		AlertRaised{}.EventType():       decodeAs[AlertRaised],
-		AlertAcknowledged{}.EventType(): decodeAs[AlertAcknowledged],
-		AlertResolved{}.EventType():     decodeAs[AlertResolved],
+		AlertRaised{}.EventType():        decodeAs[AlertRaised],
+		AlertAcknowledged{}.EventType():  decodeAs[AlertAcknowledged],
+		AlertResolved{}.EventType():      decodeAs[AlertResolved],
+		AlertMarkedInError{}.EventType(): decodeAs[AlertMarkedInError],
 	})
 }
 
@@ -67,6 +81,11 @@ type Alert struct {
 	ResolvedAt time.Time
 	ResolvedBy string
 	Outcome    string
+	// Revision is the revision of the event that raised the alert.
+	Revision uint64
+	// InError says the alert was raised by mistake, for ErrorReason.
+	InError     bool
+	ErrorReason string
 }
 
 // Acknowledged reports whether someone responded to a.
@@ -75,12 +94,12 @@ func (a Alert) Acknowledged() bool { return a.AcknowledgedBy != "" }
 // Resolved reports whether a has ended.
 func (a Alert) Resolved() bool { return a.ResolvedBy != "" }
 
-// ActiveAlerts returns s's unresolved alerts, oldest first; nil when
-// there are none.
+// ActiveAlerts returns s's alerts neither resolved nor in error, oldest
+// first; nil when there are none.
 func (s *Student) ActiveAlerts() []Alert {
 	var active []Alert
 	for _, a := range s.alerts {
-		if !a.Resolved() {
+		if !a.Resolved() && !a.InError {
 			active = append(active, a)
 		}
 	}
@@ -109,6 +128,7 @@ func (s *Student) applyAlert(e Event) (bool, error) {
 			Location: raised.Location,
 			RaisedAt: raised.RaisedAt,
 			RaisedBy: raised.RaisedBy,
+			Revision: s.applying(),
 		})
 		return true, nil
 	}
@@ -118,6 +138,8 @@ func (s *Student) applyAlert(e Event) (bool, error) {
 	case AlertAcknowledged:
 		id = e.AlertID
 	case AlertResolved:
+		id = e.AlertID
+	case AlertMarkedInError:
 		id = e.AlertID
 	default:
 		return false, nil
@@ -137,6 +159,8 @@ func updatedAlert(a Alert, e Event) Alert {
 		a.AcknowledgedAt, a.AcknowledgedBy = e.At, e.By
 	case AlertResolved:
 		a.ResolvedAt, a.ResolvedBy, a.Outcome = e.At, e.By, e.Outcome
+	case AlertMarkedInError:
+		a.InError, a.ErrorReason = true, e.Reason
 	}
 	return a
 }
@@ -240,14 +264,47 @@ func (s *Student) ResolveAlert(cmd ResolveAlert, now time.Time) ([]Event, error)
 }
 
 // activeAlert returns alert id, or the refusal: CodeNotFound when s has
-// none by that ID, CodeConflict when it is resolved.
+// none by that ID, CodeConflict when it is resolved or in error.
 func (s *Student) activeAlert(id string) (Alert, *Error) {
-	a, ok := s.Alert(id)
+	a, err := s.alertOf(id)
 	switch {
-	case !ok:
-		return Alert{}, refuseNotFound("alert_id", "names no alert of the student")
+	case err != nil:
+		return Alert{}, err
 	case a.Resolved():
 		return Alert{}, refuseConflict("alert_id", "names a resolved alert")
 	}
 	return a, nil
+}
+
+// alertOf returns alert id, or the refusal: CodeNotFound when s has none
+// by that ID, CodeConflict when it is in error.
+func (s *Student) alertOf(id string) (Alert, *Error) {
+	a, ok := s.Alert(id)
+	switch {
+	case !ok:
+		return Alert{}, refuseNotFound("alert_id", "names no alert of the student")
+	case a.InError:
+		return Alert{}, refuseConflict("alert_id", "names an alert marked in error")
+	}
+	return a, nil
+}
+
+// MarkAlertInError returns the AlertMarkedInError that withdraws alert
+// alertID, raised by mistake, for reason (5 to 500 characters), naming
+// the event that raised it. It refuses an invalid field (CodeInvalid), an
+// alert the student does not have (CodeNotFound) and one in error already
+// (CodeConflict). A resolved alert may be marked in error, and so may
+// the alerts of a withdrawn student.
+func (s *Student) MarkAlertInError(alertID, reason string) ([]Event, error) {
+	reason, err := checkCorrection("alert_id", alertID, reason)
+	if err != nil {
+		return nil, err
+	}
+	a, refused := s.alertOf(alertID)
+	if refused != nil {
+		return nil, refused
+	}
+	return []Event{AlertMarkedInError{
+		AlertID: alertID, Reason: reason, Original: s.ref(a.Revision),
+	}}, nil
 }

@@ -249,6 +249,7 @@ func TestAlertLifecycle(t *testing.T) {
 		ResolvedAt:     t0.Add(9 * time.Minute),
 		ResolvedBy:     adminID,
 		Outcome:        "EMS.",
+		Revision:       1,
 	}
 	if got, ok := s.Alert(chartAlertID); !ok || got != want {
 		t.Errorf("Alert = %+v, %v\nwant %+v", got, ok, want)

@@ -193,22 +193,34 @@ type VisitRecorded struct {
 	MinutesOutOfClass int         `json:"minutes_out_of_class"`
 }
 
+// EventRef names one event of a stream by its ID and its revision: the
+// event a correction corrects. It is zero in corrections recorded before
+// corrections named their original; no original is ever at revision 0,
+// which is the stream's creation.
+type EventRef struct {
+	EventID  string `json:"event_id"`
+	Revision uint64 `json:"revision"`
+}
+
 // EntryMarkedInError says an entry should not have been recorded. The
-// entry stays in the history; queries leave it out.
+// entry stays in the history; queries leave it out. Original is the event
+// that recorded the entry.
 type EntryMarkedInError struct {
-	EntryID string `json:"entry_id"`
-	Reason  string `json:"reason"`
+	EntryID  string   `json:"entry_id"`
+	Reason   string   `json:"reason"`
+	Original EventRef `json:"original"`
 }
 
 // EntryAmended changes some values of an entry (HIPAA's right to amend,
 // 45 CFR 164.526): Changes maps the JSON names of the entry's fields to
 // their new values, values computed from them (a BMI, vital-sign flags,
 // minutes out of class) included. The entry as recorded stays in the
-// history.
+// history. Original is the event that recorded the entry.
 type EntryAmended struct {
-	EntryID string         `json:"entry_id"`
-	Reason  string         `json:"reason"`
-	Changes map[string]any `json:"changes"`
+	EntryID  string         `json:"entry_id"`
+	Reason   string         `json:"reason"`
+	Changes  map[string]any `json:"changes"`
+	Original EventRef       `json:"original"`
 }
 
 // EventType returns "AllergyRecorded".
@@ -286,8 +298,10 @@ func entryOf(e Event) (string, EntryKind, bool) {
 type ChartEntry struct {
 	ID   string
 	Kind EntryKind
-	// Recorded is the event that recorded the entry, as recorded.
+	// Recorded is the event that recorded the entry, as recorded, at
+	// Revision of the student's stream.
 	Recorded Event
+	Revision uint64
 	// Current is Recorded with every amendment applied: an event of the
 	// same type holding the entry's values today.
 	Current Event
@@ -338,7 +352,9 @@ func (s *Student) ActiveAllergies() []AllergyFact {
 // applyChart changes s by e and reports whether e is a chart event.
 func (s *Student) applyChart(e Event) (bool, error) {
 	if id, kind, ok := entryOf(e); ok {
-		return true, s.addEntry(ChartEntry{ID: id, Kind: kind, Recorded: e, Current: e})
+		return true, s.addEntry(ChartEntry{
+			ID: id, Kind: kind, Recorded: e, Revision: s.applying(), Current: e,
+		})
 	}
 
 	switch e := e.(type) {
@@ -611,7 +627,9 @@ type RecordVitals struct {
 //     300, diastolic 20 to 200, spo2 50 to 100, pain 0 to 10;
 //   - systolic and diastolic together, the diastolic the lower.
 //
-// Entry ID and enrolment are checked as RecordAllergy says.
+// A pain score is flagged from PainFlagFrom (7) on; the other
+// measurements outside the normal range for the student's age
+// (NormalRange). Entry ID and enrolment are checked as RecordAllergy says.
 func (s *Student) RecordVitals(cmd RecordVitals, now time.Time) ([]Event, error) {
 	return s.record(VitalsRecorded{
 		EntryID:         cmd.EntryID,
@@ -892,22 +910,34 @@ func (s *Student) checkDateSinceBirth(field string, d Date, now time.Time) *Erro
 var correctionRule = textRule{min: 5, max: 500, multiline: true}
 
 // MarkInError returns the EntryMarkedInError that withdraws entry entryID
-// from the chart for reason, 5 to 500 characters. It refuses an invalid
+// from the chart for reason, 5 to 500 characters, naming the event that
+// recorded it. It refuses an invalid
 // field (CodeInvalid), an entry not on the chart (CodeNotFound) and one in
 // error already (CodeConflict). A withdrawn student's chart may still be
 // corrected.
 func (s *Student) MarkInError(entryID, reason string) ([]Event, error) {
-	var errs Errors
-	errs.add(checkID("entry_id", entryID, true))
-	trimText(&errs, "reason", &reason, correctionRule)
-	if errs != nil {
-		return nil, errs
-	}
-
-	if _, err := s.correctable(entryID); err != nil {
+	reason, err := checkCorrection("entry_id", entryID, reason)
+	if err != nil {
 		return nil, err
 	}
-	return []Event{EntryMarkedInError{EntryID: entryID, Reason: reason}}, nil
+
+	entry, refused := s.correctable(entryID)
+	if refused != nil {
+		return nil, refused
+	}
+	return []Event{EntryMarkedInError{
+		EntryID: entryID, Reason: reason, Original: s.ref(entry.Revision),
+	}}, nil
+}
+
+// checkCorrection returns the reason of a correction of the record id
+// names, trimmed, or the refusal of each invalid field (CodeInvalid): id
+// not an ID, reason not 5 to 500 characters.
+func checkCorrection(idField, id, reason string) (string, error) {
+	var errs Errors
+	errs.add(checkID(idField, id, true))
+	trimText(&errs, "reason", &reason, correctionRule)
+	return reason, errs.err()
 }
 
 // AmendEntry is the command that changes some values of an entry.
@@ -954,7 +984,10 @@ func (s *Student) AmendEntry(cmd AmendEntry, now time.Time) ([]Event, error) {
 	if errs != nil {
 		return nil, errs
 	}
-	return []Event{EntryAmended{EntryID: cmd.EntryID, Reason: cmd.Reason, Changes: changes}}, nil
+	return []Event{EntryAmended{
+		EntryID: cmd.EntryID, Reason: cmd.Reason, Changes: changes,
+		Original: s.ref(entry.Revision),
+	}}, nil
 }
 
 // correctable returns the entry id names, or the refusal: CodeNotFound

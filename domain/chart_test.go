@@ -113,10 +113,12 @@ var chartEvents = []Event{
 		ParentNotified:    true,
 		MinutesOutOfClass: 25,
 	},
-	EntryMarkedInError{EntryID: chartScreeningID, Reason: "Recorded on the wrong chart."},
+	EntryMarkedInError{EntryID: chartScreeningID, Reason: "Recorded on the wrong chart.",
+		Original: EventRef{EventID: "0e7e0000-0000-4000-8000-000000000005", Revision: 5}},
 	EntryAmended{
-		EntryID: chartAllergyID,
-		Reason:  "Allergist's letter of 2 December.",
+		EntryID:  chartAllergyID,
+		Original: EventRef{EventID: "0e7e0000-0000-4000-8000-000000000001", Revision: 1},
+		Reason:   "Allergist's letter of 2 December.",
 		Changes: map[string]any{
 			"severity":             "severe",
 			"epinephrine_required": false,
@@ -655,7 +657,8 @@ func TestRecordCopiesItsInput(t *testing.T) {
 }
 
 func TestMarkInError(t *testing.T) {
-	inError := EntryMarkedInError{EntryID: chartAllergyID, Reason: "Wrong student."}
+	inError := EntryMarkedInError{EntryID: chartAllergyID, Reason: "Wrong student.",
+		Original: EventRef{Revision: 1}}
 	mark := func(id, reason string) func(*Student) ([]Event, error) {
 		return func(s *Student) ([]Event, error) { return s.MarkInError(id, reason) }
 	}
@@ -711,10 +714,13 @@ func TestAmendEntry(t *testing.T) {
 			return s.AmendEntry(cmd, t0)
 		}
 	}
-	amended := func(id string, changes map[string]any) []Event {
-		return []Event{EntryAmended{EntryID: id, Reason: "Allergist's letter.", Changes: changes}}
-	}
+	// The entries are recorded at revisions 1 to 4, after the enrolment.
 	entries := []Event{chartEvents[0], chartEvents[5], chartEvents[6], chartEvents[7]}
+	revisions := map[string]uint64{chartAllergyID: 1, chartGrowthID: 2, chartVitalsID: 3, chartVisitID: 4}
+	amended := func(id string, changes map[string]any) []Event {
+		return []Event{EntryAmended{EntryID: id, Reason: "Allergist's letter.", Changes: changes,
+			Original: EventRef{Revision: revisions[id]}}}
+	}
 	inError := EntryMarkedInError{EntryID: chartAllergyID, Reason: "Wrong student."}
 
 	cases := []studentCase{

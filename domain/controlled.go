@@ -2,7 +2,10 @@ package domain
 
 import (
 	"fmt"
+	"math/big"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,20 +16,25 @@ func ControlledStream(schoolID string) string { return "controlled-" + schoolID 
 // StockReceived records controlled medication received into a school's
 // stock, counted by two people.
 type StockReceived struct {
-	DrugName   string    `json:"drug_name"`
-	OrderID    string    `json:"order_id,omitempty"` // the order it was supplied for
-	Quantity   int       `json:"quantity"`
+	DrugName string `json:"drug_name"`
+	OrderID  string `json:"order_id,omitempty"` // the order it was supplied for
+	Quantity int    `json:"quantity"`
+	// Unit is what Quantity counts, one of StockUnits; empty in receipts
+	// recorded before receipts named it.
+	Unit       string    `json:"unit,omitempty"`
 	ReceivedBy string    `json:"received_by"`
 	WitnessID  string    `json:"witness_id"`
 	At         time.Time `json:"at"`
 }
 
 // CountBackRecorded records the count a nurse makes of what remains after
-// giving a dose of a controlled medication.
+// giving a dose of a controlled medication. QuantityUsed is the dose in
+// the stock's Unit.
 type CountBackRecorded struct {
 	DrugName         string    `json:"drug_name"`
 	AttemptID        string    `json:"attempt_id"` // the administration
 	QuantityUsed     int       `json:"quantity_used"`
+	Unit             string    `json:"unit,omitempty"`
 	RemainingCounted int       `json:"remaining_counted"`
 	By               string    `json:"by"`
 	At               time.Time `json:"at"`
@@ -54,6 +62,10 @@ type DiscrepancyRecorded struct {
 	Context  DiscrepancyContext `json:"context"`
 	// AttemptID is the administration of a count-back.
 	AttemptID string `json:"attempt_id,omitempty"`
+	// WitnessID and Reason are those of a discrepancy reported on its
+	// own (DiscrepancyReported).
+	WitnessID string `json:"witness_id,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // DiscrepancyContext says which count found a discrepancy.
@@ -63,7 +75,13 @@ type DiscrepancyContext string
 const (
 	DiscrepancyAtCountBack  DiscrepancyContext = "count_back"
 	DiscrepancyAtShiftCount DiscrepancyContext = "shift_count"
+	// DiscrepancyReported is one a nurse found outside a count and
+	// reported, with a witness and a reason.
+	DiscrepancyReported DiscrepancyContext = "reported"
 )
+
+// StockUnits are the units a controlled stock is counted in.
+var StockUnits = []string{"tablet", "capsule", "patch", "mL", "unit", "puff", "drop", "spray"}
 
 // EventType returns "StockReceived".
 func (StockReceived) EventType() string { return "StockReceived" }
@@ -101,6 +119,9 @@ type ControlledStock struct {
 type StockLevel struct {
 	DrugName string // as first received or counted
 	Expected int
+	// Unit is what the stock is counted in, as its first receipt that
+	// named one said; empty while none did.
+	Unit string
 }
 
 // FoldControlledStock rebuilds a school's stock from its events, oldest
@@ -115,7 +136,11 @@ func FoldControlledStock(events []Event) (*ControlledStock, error) {
 func (s *ControlledStock) Apply(e Event) error {
 	switch e := e.(type) {
 	case StockReceived:
-		s.level(e.DrugName).Expected += e.Quantity
+		l := s.level(e.DrugName)
+		l.Expected += e.Quantity
+		if l.Unit == "" {
+			l.Unit = e.Unit
+		}
 	case CountBackRecorded:
 		s.level(e.DrugName).Expected -= e.QuantityUsed
 		if s.countedBack == nil {
@@ -148,14 +173,18 @@ func (s *ControlledStock) level(drug string) *StockLevel {
 // Expected returns what the stock should hold of drug; zero for a drug
 // never received or counted. It is negative when more was used than
 // received and no count has corrected it yet.
-func (s *ControlledStock) Expected(drug string) int {
+func (s *ControlledStock) Expected(drug string) int { return s.Level(drug).Expected }
+
+// Level returns the level of drug; a zero level, with the name asked
+// for, for a drug never received or counted.
+func (s *ControlledStock) Level(drug string) StockLevel {
 	key := normalizeDrugName(drug)
 	for _, l := range s.levels {
 		if normalizeDrugName(l.DrugName) == key {
-			return l.Expected
+			return l
 		}
 	}
-	return 0
+	return StockLevel{DrugName: drug}
 }
 
 // Levels returns the level of every drug, in the order they first
@@ -176,61 +205,100 @@ type ReceiveStock struct {
 	DrugName   string // trimmed
 	OrderID    string // optional
 	Quantity   int
+	Unit       string // one of StockUnits, whatever its case
 	ReceivedBy string
 	WitnessID  string
 	At         time.Time
 }
 
-// Receive records stock received: a StockReceived, or the refusal of each
-// invalid field (CodeInvalid): drug_name 1 to 200 characters, order_id an
-// ID when set, quantity 1 to 100000, received_by and witness_id IDs, at
-// set. A witness who is the receiver is refused (CodeRule).
-func (s *ControlledStock) Receive(cmd ReceiveStock) ([]Event, error) {
+// ValidateReceipt refuses each invalid field of cmd but its witness
+// (CodeInvalid): drug_name 1 to 200 characters, order_id an ID when set,
+// quantity 1 to 100000, unit one of StockUnits, received_by an ID, at
+// set. A caller checks this before it verifies the witness's
+// credentials, so that how a receipt is answered says nothing of them.
+func ValidateReceipt(cmd ReceiveStock) error {
+	_, errs := checkReceipt(cmd)
+	return errs.err()
+}
+
+func checkReceipt(cmd ReceiveStock) (StockReceived, Errors) {
 	var errs Errors
-	drug := checkedText(&errs, "drug_name", cmd.DrugName, drugNameRule)
+	e := StockReceived{
+		OrderID: cmd.OrderID, Quantity: cmd.Quantity,
+		ReceivedBy: cmd.ReceivedBy, WitnessID: cmd.WitnessID, At: cmd.At.UTC(),
+	}
+	e.DrugName = checkedText(&errs, "drug_name", cmd.DrugName, drugNameRule)
 	errs.add(checkID("order_id", cmd.OrderID, false))
 	errs.add(checkStockQuantity("quantity", cmd.Quantity, 1))
+	e.Unit = checkedChoice(&errs, "unit", cmd.Unit, StockUnits)
 	errs.add(checkID("received_by", cmd.ReceivedBy, true))
-	errs.add(checkStockWitness(cmd.WitnessID, cmd.ReceivedBy))
 	errs.add(checkStockTime(cmd.At))
+	return e, errs
+}
+
+// Receive records stock received: a StockReceived, or the refusals of
+// ValidateReceipt, of a witness_id that is not an ID (CodeInvalid) or is
+// the receiver (CodeRule), and of a unit other than the one the stock of
+// the drug is counted in (CodeRule).
+func (s *ControlledStock) Receive(cmd ReceiveStock) ([]Event, error) {
+	e, errs := checkReceipt(cmd)
+	errs.add(checkStockWitness(cmd.WitnessID, cmd.ReceivedBy))
 	if errs != nil {
 		return nil, errs
 	}
 
-	return []Event{StockReceived{
-		DrugName: drug, OrderID: cmd.OrderID, Quantity: cmd.Quantity,
-		ReceivedBy: cmd.ReceivedBy, WitnessID: cmd.WitnessID, At: cmd.At.UTC(),
-	}}, nil
+	if unit := s.Level(e.DrugName).Unit; unit != "" && unit != e.Unit {
+		return nil, ruleBroken("unit", "the stock of this drug is counted in "+unit)
+	}
+	return []Event{e}, nil
 }
 
 // CountBack is the command that records the count after a dose.
 type CountBack struct {
-	DrugName         string // trimmed
-	AttemptID        string // the administration's
-	QuantityUsed     int
+	DrugName  string // trimmed
+	AttemptID string // the administration's
+	// Dose is the dose given, as its order states it; the quantity used
+	// is the dose in the unit the stock is counted in (UnitsUsed).
+	Dose             Dose
 	RemainingCounted int
 	By               string
 	At               time.Time
 }
 
+// Dose is the amount of one dose, with the order's strength, which
+// converts a dose in milligrams into the units a stock is counted in.
+type Dose struct {
+	Amount   string // a decimal, as the order has it
+	Unit     string // one of DoseUnits
+	Strength string // "10 mg", "5 mg/5 mL"
+}
+
 // RecordCountBack records a count-back: a CountBackRecorded and, when the
 // count is not what the stock should hold after the dose, a
 // DiscrepancyRecorded. It refuses each invalid field (CodeInvalid):
-// drug_name 1 to 200 characters, attempt_id and by IDs, quantity_used 1
-// to 100000, remaining_counted 0 to 100000, at set; and an administration
-// already counted back (CodeConflict). A drug never received is counted
-// back all the same, as a discrepancy, so that nothing used goes
-// unrecorded.
+// drug_name 1 to 200 characters, attempt_id and by IDs,
+// remaining_counted 0 to 100000, at set, and a dose that UnitsUsed cannot
+// express in the stock's unit (dose_unit or dose_amount); and an
+// administration already counted back (CodeConflict). A drug never
+// received is counted back all the same, in the dose's unit, as a
+// discrepancy, so that nothing used goes unrecorded.
 func (s *ControlledStock) RecordCountBack(cmd CountBack) ([]Event, error) {
 	var errs Errors
 	drug := checkedText(&errs, "drug_name", cmd.DrugName, drugNameRule)
 	errs.add(checkID("attempt_id", cmd.AttemptID, true))
-	errs.add(checkStockQuantity("quantity_used", cmd.QuantityUsed, 1))
 	errs.add(checkStockQuantity("remaining_counted", cmd.RemainingCounted, 0))
 	errs.add(checkID("by", cmd.By, true))
 	errs.add(checkStockTime(cmd.At))
 	if errs != nil {
 		return nil, errs
+	}
+	unit := s.Level(drug).Unit
+	if unit == "" {
+		unit = cmd.Dose.Unit
+	}
+	used, err := UnitsUsed(cmd.Dose, unit)
+	if err != nil {
+		return nil, err
 	}
 	if s.countedBack[cmd.AttemptID] {
 		return nil, &Error{
@@ -242,10 +310,10 @@ func (s *ControlledStock) RecordCountBack(cmd CountBack) ([]Event, error) {
 
 	at := cmd.At.UTC()
 	events := []Event{CountBackRecorded{
-		DrugName: drug, AttemptID: cmd.AttemptID, QuantityUsed: cmd.QuantityUsed,
+		DrugName: drug, AttemptID: cmd.AttemptID, QuantityUsed: used, Unit: unit,
 		RemainingCounted: cmd.RemainingCounted, By: cmd.By, At: at,
 	}}
-	if want := s.Expected(drug) - cmd.QuantityUsed; cmd.RemainingCounted != want {
+	if want := s.Expected(drug) - used; cmd.RemainingCounted != want {
 		events = append(events, DiscrepancyRecorded{
 			DrugName: drug, Expected: want, Counted: cmd.RemainingCounted,
 			At: at, By: cmd.By, Context: DiscrepancyAtCountBack, AttemptID: cmd.AttemptID,
@@ -264,18 +332,33 @@ type ShiftCount struct {
 	At        time.Time
 }
 
+// ValidateShiftCount refuses each invalid field of cmd but its witness
+// (CodeInvalid): drug_name 1 to 200 characters, counted 0 to 100000, by
+// an ID, at set. A caller checks this before it verifies the witness's
+// credentials.
+func ValidateShiftCount(cmd ShiftCount) error {
+	_, errs := checkCount(cmd.DrugName, cmd.Counted, cmd.By, cmd.At)
+	return errs.err()
+}
+
+// checkCount returns drug trimmed, and the refusal of each invalid field
+// of a count.
+func checkCount(drug string, counted int, by string, at time.Time) (string, Errors) {
+	var errs Errors
+	drug = checkedText(&errs, "drug_name", drug, drugNameRule)
+	errs.add(checkStockQuantity("counted", counted, 0))
+	errs.add(checkID("by", by, true))
+	errs.add(checkStockTime(at))
+	return drug, errs
+}
+
 // RecordShiftCount records a shift count: a ShiftCountRecorded and, when
 // the count is not what the stock should hold, a DiscrepancyRecorded. It
-// refuses each invalid field (CodeInvalid): drug_name 1 to 200
-// characters, counted 0 to 100000, by and witness_id IDs, at set; and a
-// witness who is the counter (CodeRule).
+// refuses the fields ValidateShiftCount refuses, a witness_id that is not
+// an ID (CodeInvalid) and a witness who is the counter (CodeRule).
 func (s *ControlledStock) RecordShiftCount(cmd ShiftCount) ([]Event, error) {
-	var errs Errors
-	drug := checkedText(&errs, "drug_name", cmd.DrugName, drugNameRule)
-	errs.add(checkStockQuantity("counted", cmd.Counted, 0))
-	errs.add(checkID("by", cmd.By, true))
+	drug, errs := checkCount(cmd.DrugName, cmd.Counted, cmd.By, cmd.At)
 	errs.add(checkStockWitness(cmd.WitnessID, cmd.By))
-	errs.add(checkStockTime(cmd.At))
 	if errs != nil {
 		return nil, errs
 	}
@@ -291,6 +374,121 @@ func (s *ControlledStock) RecordShiftCount(cmd ShiftCount) ([]Event, error) {
 		})
 	}
 	return events, nil
+}
+
+// ReportDiscrepancy is the command that reports a discrepancy found
+// outside a count: a tablet dropped and lost, a count that a nurse could
+// not reconcile. The caller checks the witness's own credentials.
+type ReportDiscrepancy struct {
+	DrugName  string // trimmed
+	Counted   int    // what the stock holds now
+	Reason    string // what happened, 5 to 500 characters
+	By        string
+	WitnessID string
+	At        time.Time
+}
+
+// ValidateDiscrepancy refuses each invalid field of cmd but its witness
+// (CodeInvalid): those of ValidateShiftCount, and a reason that is not 5
+// to 500 characters. A caller checks this before it verifies the
+// witness's credentials.
+func ValidateDiscrepancy(cmd ReportDiscrepancy) error {
+	_, _, errs := checkDiscrepancy(cmd)
+	return errs.err()
+}
+
+func checkDiscrepancy(cmd ReportDiscrepancy) (drug, reason string, errs Errors) {
+	drug, errs = checkCount(cmd.DrugName, cmd.Counted, cmd.By, cmd.At)
+	reason = checkedText(&errs, "reason", cmd.Reason, correctionRule)
+	return drug, reason, errs
+}
+
+// ReportDiscrepancy records a discrepancy reported on its own: a
+// DiscrepancyRecorded (DiscrepancyReported) from which on the stock is
+// expected to hold what was counted. It refuses the fields
+// ValidateDiscrepancy refuses, a witness_id that is not an ID
+// (CodeInvalid) or that is the reporter (CodeRule), and a count that is
+// what the stock should hold (CodeRule, "counted"): that is a shift
+// count, not a discrepancy.
+func (s *ControlledStock) ReportDiscrepancy(cmd ReportDiscrepancy) ([]Event, error) {
+	drug, reason, errs := checkDiscrepancy(cmd)
+	errs.add(checkStockWitness(cmd.WitnessID, cmd.By))
+	if errs != nil {
+		return nil, errs
+	}
+
+	want := s.Expected(drug)
+	if cmd.Counted == want {
+		return nil, ruleBroken("counted",
+			"is what the stock should hold: there is no discrepancy; record a shift count")
+	}
+	return []Event{DiscrepancyRecorded{
+		DrugName: drug, Expected: want, Counted: cmd.Counted, At: cmd.At.UTC(),
+		By: cmd.By, Context: DiscrepancyReported, WitnessID: cmd.WitnessID, Reason: reason,
+	}}, nil
+}
+
+// strengthShape reads an order's strength in milligrams: "10 mg" (per
+// tablet, capsule or patch), "10 mg/tablet", "10 mg per capsule", or per
+// volume, "5 mg/5 mL", "1 mg/mL".
+var strengthShape = regexp.MustCompile(
+	`(?i)^\s*(\d+(?:\.\d+)?)\s*mg\s*(?:(?:/|per)\s*(\d+(?:\.\d+)?)?\s*(ml|tablet|capsule|patch))?\s*$`)
+
+// UnitsUsed returns dose in stockUnit, the unit a stock is counted in: a
+// whole number above zero. A dose in the stock's own unit is its amount;
+// one in milligrams is converted by the strength: "10 mg" or
+// "10 mg/tablet" for a stock of tablets, capsules or patches, "5 mg/5 mL"
+// for one counted in mL. It refuses, with CodeInvalid, a dose it cannot
+// convert (dose_unit) and one that is not a whole number of units
+// (dose_amount), naming the stock's unit and never the drug.
+//
+// NOTE: a stock is counted in whole units, so a half tablet cannot be
+// counted back; such an order is given from a stock counted otherwise.
+func UnitsUsed(dose Dose, stockUnit string) (int, error) {
+	amount, ok := new(big.Rat).SetString(dose.Amount)
+	if !ok || amount.Sign() <= 0 {
+		return 0, invalid("dose_amount", "must be a decimal number above zero")
+	}
+	units, err := inStockUnits(amount, dose, stockUnit)
+	if err != nil {
+		return 0, err
+	}
+	if !units.IsInt() || units.Num().Int64() > maxStockQuantity {
+		return 0, invalid("dose_amount",
+			"is not a whole number of the stock's unit ("+stockUnit+"), so it cannot be counted back")
+	}
+	return int(units.Num().Int64()), nil
+}
+
+// inStockUnits converts amount, in dose's unit, into stockUnit.
+func inStockUnits(amount *big.Rat, dose Dose, stockUnit string) (*big.Rat, *Error) {
+	if strings.EqualFold(dose.Unit, stockUnit) {
+		return amount, nil
+	}
+	refused := invalid("dose_unit", "cannot be compared with the unit the stock is counted in ("+
+		stockUnit+"): the order's strength must give milligrams per "+stockUnit)
+	m := strengthShape.FindStringSubmatch(dose.Strength)
+	if !strings.EqualFold(dose.Unit, "mg") || m == nil {
+		return nil, refused
+	}
+
+	mg, _ := new(big.Rat).SetString(m[1])
+	per := big.NewRat(1, 1)
+	if m[2] != "" {
+		per.SetString(m[2])
+	}
+	form := strings.ToLower(m[3])
+	switch {
+	case mg.Sign() == 0 || per.Sign() == 0:
+		return nil, refused
+	case stockUnit == "mL" && form == "ml":
+		// amount mg at mg per `per` mL
+		return new(big.Rat).Quo(new(big.Rat).Mul(amount, per), mg), nil
+	case slices.Contains([]string{"tablet", "capsule", "patch"}, stockUnit) &&
+		(form == "" || form == stockUnit) && per.Cmp(big.NewRat(1, 1)) == 0:
+		return new(big.Rat).Quo(amount, mg), nil
+	}
+	return nil, refused
 }
 
 // checkStockQuantity refuses a quantity below least or above maxStockQuantity.

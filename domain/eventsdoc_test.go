@@ -44,7 +44,11 @@ func renderEvents(t *testing.T) string {
 	b.WriteString("page and the code disagree. Every event also carries the envelope of\n")
 	b.WriteString("[the event log](event-log.md): id, stream, revision, position, recorded time and\n")
 	b.WriteString("metadata (actor, role, school, request and correlation ids, reason,\n")
-	b.WriteString("break-glass flag).\n")
+	b.WriteString("break-glass flag).\n\n")
+	b.WriteString("A correction (an `…MarkedInError` event, `EntryAmended`) names the event it\n")
+	b.WriteString("corrects in `original`: its `event_id` and its `revision` in the stream. It is\n")
+	b.WriteString("zero in corrections recorded before they named their original; no original\n")
+	b.WriteString("is at revision 0, the stream's creation.\n")
 	for _, typ := range domain.EventTypes() {
 		ev, err := domain.DecodeEvent(typ, 0, []byte("{}"))
 		if err != nil {

@@ -86,16 +86,31 @@ type OrderDiscontinued struct {
 	By      string    `json:"by"`
 }
 
+// OrderMarkedInError withdraws an order that should never have been
+// entered (on the wrong student's chart, or not the prescriber's order).
+// Unlike a discontinuation, which ends a valid order, it says the order
+// never held: no dose is given against it from then on. Original is the
+// event that recorded the order.
+type OrderMarkedInError struct {
+	OrderID  string   `json:"order_id"`
+	Reason   string   `json:"reason"`
+	Original EventRef `json:"original"`
+}
+
 // EventType returns "MedicationOrdered".
 func (MedicationOrdered) EventType() string { return "MedicationOrdered" }
 
 // EventType returns "OrderDiscontinued".
 func (OrderDiscontinued) EventType() string { return "OrderDiscontinued" }
 
+// EventType returns "OrderMarkedInError".
+func (OrderMarkedInError) EventType() string { return "OrderMarkedInError" }
+
 func init() {
 	registerEvents(map[string]func([]byte) (Event, error){
-		MedicationOrdered{}.EventType(): decodeAs[MedicationOrdered],
-		OrderDiscontinued{}.EventType(): decodeAs[OrderDiscontinued],
+		MedicationOrdered{}.EventType():  decodeAs[MedicationOrdered],
+		OrderDiscontinued{}.EventType():  decodeAs[OrderDiscontinued],
+		OrderMarkedInError{}.EventType(): decodeAs[OrderMarkedInError],
 	})
 }
 
@@ -164,6 +179,11 @@ type Order struct {
 	DiscontinuedAt     time.Time
 	DiscontinuedBy     string
 	DiscontinuedReason string
+	// Revision is the revision of the event that recorded the order.
+	Revision uint64
+	// InError says the order was entered in error, for ErrorReason.
+	InError     bool
+	ErrorReason string
 
 	// zone is the schedule's time zone, loaded once; nil when it does not
 	// load.
@@ -236,33 +256,41 @@ func (m *Medications) order(id string) *Order {
 
 // Apply applies e when it is a medication event and reports whether it
 // was one: (false, nil) for any other event. It returns
-// ErrUnexpectedEvent for an order id used twice, and for a discontinuation
-// or a dose of an order the chart does not hold; a blocked attempt may
-// name any order.
-func (m *Medications) Apply(e Event) (bool, error) {
+// ErrUnexpectedEvent for an order id used twice, and for a discontinuation,
+// a correction or a dose of an order the chart does not hold; a blocked
+// attempt may name any order. Orders and records applied this way have
+// revision 0: the Student that holds m gives each its revision.
+func (m *Medications) Apply(e Event) (bool, error) { return m.applyAt(e, 0) }
+
+// applyAt is Apply of the event at revision of the student's stream.
+func (m *Medications) applyAt(e Event, revision uint64) (bool, error) {
 	var err error
 	switch e := e.(type) {
 	case MedicationOrdered:
-		err = m.addOrder(e)
+		err = m.addOrder(e, revision)
 	case OrderDiscontinued:
 		err = m.discontinue(e)
+	case OrderMarkedInError:
+		err = m.orderInError(e)
 	case MedicationAdministered:
-		err = m.record(e, givenRecord(e))
+		err = m.record(e, givenRecord(e), revision)
 	case MedicationAdministrationBlocked:
-		err = m.record(e, blockedRecord(e))
+		err = m.record(e, blockedRecord(e), revision)
 	case MedicationRefused:
-		err = m.record(e, refusedRecord(e))
+		err = m.record(e, refusedRecord(e), revision)
 	case MedicationMissed:
-		err = m.record(e, missedRecord(e))
+		err = m.record(e, missedRecord(e), revision)
 	case MedicationHeld:
-		err = m.record(e, heldRecord(e))
+		err = m.record(e, heldRecord(e), revision)
+	case AdministrationMarkedInError:
+		err = m.recordInError(e)
 	default:
 		return false, nil
 	}
 	return true, err
 }
 
-func (m *Medications) addOrder(e MedicationOrdered) error {
+func (m *Medications) addOrder(e MedicationOrdered, revision uint64) error {
 	if m.order(e.OrderID) != nil {
 		return unexpected("medications", e, "repeats an order id")
 	}
@@ -275,6 +303,7 @@ func (m *Medications) addOrder(e MedicationOrdered) error {
 		StartOn: e.StartOn, EndOn: e.EndOn, Prescriber: e.Prescriber,
 		ConsentOn: e.ConsentOn, ControlledSchedule: e.ControlledSchedule,
 		WitnessRequired: e.WitnessRequired, OrderedBy: e.OrderedBy,
+		Revision: revision,
 	}
 	// A zone that no longer loads leaves zone nil: doses of the order are
 	// then refused, rather than the chart failing to load.
@@ -291,6 +320,16 @@ func (m *Medications) discontinue(e OrderDiscontinued) error {
 	o.DiscontinuedAt = e.At
 	o.DiscontinuedBy = e.By
 	o.DiscontinuedReason = e.Reason
+	return nil
+}
+
+func (m *Medications) orderInError(e OrderMarkedInError) error {
+	o := m.order(e.OrderID)
+	if o == nil {
+		return unexpected("medications", e, "names an unknown order")
+	}
+	o.InError = true
+	o.ErrorReason = e.Reason
 	return nil
 }
 
@@ -350,17 +389,35 @@ var (
 //     II and III get witness_required whatever the command says.
 //
 // An order id the chart already holds is refused with CodeConflict.
+// Student.NewOrder refuses a withdrawn student's order too.
 func (m *Medications) NewOrder(cmd OrderMedication) ([]Event, error) {
 	e, errs := checkOrder(cmd)
 	if errs != nil {
 		return nil, errs
 	}
+	return m.newOrder(e)
+}
+
+func (m *Medications) newOrder(e MedicationOrdered) ([]Event, error) {
 	if m.order(e.OrderID) != nil {
 		return nil, &Error{
 			Code: CodeConflict, Field: "order_id", Message: "the chart already holds this order",
 		}
 	}
 	return []Event{e}, nil
+}
+
+// NewOrder is Medications.NewOrder on s's chart, which also refuses, once
+// every field is valid, a withdrawn student (CodeRule, "enrolled").
+func (s *Student) NewOrder(cmd OrderMedication) ([]Event, error) {
+	e, errs := checkOrder(cmd)
+	if errs != nil {
+		return nil, errs
+	}
+	if err := s.checkEnrolled(); err != nil {
+		return nil, err
+	}
+	return s.Medications.newOrder(e)
 }
 
 // checkOrder returns the event cmd describes, normalised, and the refusal
@@ -686,7 +743,8 @@ type DiscontinueOrder struct {
 // Discontinue ends order cmd.OrderID at now: an OrderDiscontinued, or no
 // event when it was already discontinued. It refuses, naming each, a
 // malformed order_id or by and a reason that is not 1 to 500 characters
-// (CodeInvalid), and an order the chart does not hold (CodeNotFound).
+// (CodeInvalid), an order the chart does not hold (CodeNotFound) and one
+// marked in error (CodeConflict).
 func (m *Medications) Discontinue(cmd DiscontinueOrder, now time.Time) ([]Event, error) {
 	var errs Errors
 	errs.add(checkID("order_id", cmd.OrderID, true))
@@ -696,10 +754,10 @@ func (m *Medications) Discontinue(cmd DiscontinueOrder, now time.Time) ([]Event,
 		return nil, errs
 	}
 
-	o := m.order(cmd.OrderID)
+	o, err := m.correctableOrder(cmd.OrderID)
 	switch {
-	case o == nil:
-		return nil, orderNotFound()
+	case err != nil:
+		return nil, err
 	case o.Discontinued():
 		return nil, nil
 	}
@@ -708,6 +766,44 @@ func (m *Medications) Discontinue(cmd DiscontinueOrder, now time.Time) ([]Event,
 	}}, nil
 }
 
+// MarkOrderInError returns the OrderMarkedInError that withdraws order
+// orderID, entered by mistake, for reason (5 to 500 characters), naming
+// the event that recorded it. It refuses an invalid field (CodeInvalid),
+// an order the chart does not hold (CodeNotFound) and one in error
+// already (CodeConflict). A discontinued order may be marked in error;
+// the doses given against an order are corrected one by one
+// (MarkAdministrationInError).
+func (s *Student) MarkOrderInError(orderID, reason string) ([]Event, error) {
+	reason, err := checkCorrection("order_id", orderID, reason)
+	if err != nil {
+		return nil, err
+	}
+	o, refused := s.Medications.correctableOrder(orderID)
+	if refused != nil {
+		return nil, refused
+	}
+	return []Event{OrderMarkedInError{
+		OrderID: orderID, Reason: reason, Original: s.ref(o.Revision),
+	}}, nil
+}
+
+// correctableOrder returns order id, or the refusal: CodeNotFound when the
+// chart has none, CodeConflict when it is in error.
+func (m *Medications) correctableOrder(id string) (*Order, *Error) {
+	o := m.order(id)
+	switch {
+	case o == nil:
+		return nil, orderNotFound()
+	case o.InError:
+		return nil, orderInError()
+	}
+	return o, nil
+}
+
 func orderNotFound() *Error {
 	return &Error{Code: CodeNotFound, Field: "order_id", Message: "no such order on this chart"}
+}
+
+func orderInError() *Error {
+	return refuseConflict("order_id", "names an order marked in error")
 }

@@ -116,9 +116,18 @@ type ContactAdded struct {
 	MayPickUp bool `json:"may_pick_up"`
 }
 
-// ContactRemoved removes an emergency contact.
+// ContactRemoved removes an emergency contact who no longer is one.
 type ContactRemoved struct {
 	ContactID string `json:"contact_id"`
+}
+
+// ContactMarkedInError removes an emergency contact that should never
+// have been added (the wrong number, another family's parent). The
+// contact stays in the history.
+type ContactMarkedInError struct {
+	ContactID string   `json:"contact_id"`
+	Reason    string   `json:"reason"`
+	Original  EventRef `json:"original"`
 }
 
 // EventType returns "StudentEnrolled".
@@ -139,14 +148,18 @@ func (ContactAdded) EventType() string { return "ContactAdded" }
 // EventType returns "ContactRemoved".
 func (ContactRemoved) EventType() string { return "ContactRemoved" }
 
+// EventType returns "ContactMarkedInError".
+func (ContactMarkedInError) EventType() string { return "ContactMarkedInError" }
+
 func init() {
 	registerEvents(map[string]func([]byte) (Event, error){
-		StudentEnrolled{}.EventType():     decodeAs[StudentEnrolled],
-		DemographicsUpdated{}.EventType(): decodeAs[DemographicsUpdated],
-		StudentTransferred{}.EventType():  decodeAs[StudentTransferred],
-		StudentWithdrawn{}.EventType():    decodeAs[StudentWithdrawn],
-		ContactAdded{}.EventType():        decodeAs[ContactAdded],
-		ContactRemoved{}.EventType():      decodeAs[ContactRemoved],
+		StudentEnrolled{}.EventType():      decodeAs[StudentEnrolled],
+		DemographicsUpdated{}.EventType():  decodeAs[DemographicsUpdated],
+		StudentTransferred{}.EventType():   decodeAs[StudentTransferred],
+		StudentWithdrawn{}.EventType():     decodeAs[StudentWithdrawn],
+		ContactAdded{}.EventType():         decodeAs[ContactAdded],
+		ContactRemoved{}.EventType():       decodeAs[ContactRemoved],
+		ContactMarkedInError{}.EventType(): decodeAs[ContactMarkedInError],
 	})
 }
 
@@ -158,6 +171,8 @@ type Contact struct {
 	Phone        string
 	Priority     int
 	MayPickUp    bool
+	// Revision is the revision of the event that added the contact.
+	Revision uint64
 }
 
 // Student is a student's chart, rebuilt from its stream by FoldStudent:
@@ -191,6 +206,9 @@ type Student struct {
 	entryAt map[string]int
 	// alerts are the emergency alerts in the order raised.
 	alerts []Alert
+	// eventIDs are the IDs of the stream's events by revision, when the
+	// caller gave them (WithEventIDs).
+	eventIDs []string
 }
 
 // FoldStudent rebuilds a student from its events, oldest first. It
@@ -221,7 +239,7 @@ func (s *Student) Apply(e Event) error {
 		return err
 	}
 	if !handled {
-		handled, err := s.Medications.Apply(e)
+		handled, err := s.Medications.applyAt(e, s.applying())
 		if err != nil {
 			return err
 		}
@@ -231,6 +249,25 @@ func (s *Student) Apply(e Event) error {
 	}
 	s.Revision++
 	return nil
+}
+
+// applying returns the revision of the event being applied: the one
+// after the last applied, since the enrolment is revision 0.
+func (s *Student) applying() uint64 { return s.Revision + 1 }
+
+// WithEventIDs tells s the ID of each event of its stream, ids[r] for
+// revision r, so that the corrections it decides name the event they
+// correct. Without them, a correction names its original by revision
+// alone.
+func (s *Student) WithEventIDs(ids []string) { s.eventIDs = ids }
+
+// ref names the event at revision of s's stream.
+func (s *Student) ref(revision uint64) EventRef {
+	r := EventRef{Revision: revision}
+	if revision < uint64(len(s.eventIDs)) {
+		r.EventID = s.eventIDs[revision]
+	}
+	return r
 }
 
 func (s *Student) enrol(e StudentEnrolled) {
@@ -262,7 +299,9 @@ func (s *Student) apply(e Event) (bool, error) {
 	case ContactAdded:
 		s.addContact(e)
 	case ContactRemoved:
-		return true, s.removeContact(e)
+		return true, s.removeContact(e, e.ContactID)
+	case ContactMarkedInError:
+		return true, s.removeContact(e, e.ContactID)
 	default:
 		if handled, err := s.applyChart(e); handled {
 			return true, err
@@ -290,6 +329,7 @@ func (s *Student) addContact(e ContactAdded) {
 		Phone:        e.Phone,
 		Priority:     e.Priority,
 		MayPickUp:    e.MayPickUp,
+		Revision:     s.applying(),
 	}
 	i := slices.IndexFunc(s.Contacts, func(o Contact) bool { return o.Priority > c.Priority })
 	if i < 0 {
@@ -298,8 +338,8 @@ func (s *Student) addContact(e ContactAdded) {
 	s.Contacts = slices.Insert(slices.Clone(s.Contacts), i, c)
 }
 
-func (s *Student) removeContact(e ContactRemoved) error {
-	i := s.contactIndex(e.ContactID)
+func (s *Student) removeContact(e Event, id string) error {
+	i := s.contactIndex(id)
 	if i < 0 {
 		return unexpected("student", e, "names an unknown contact")
 	}
@@ -621,6 +661,24 @@ func (s *Student) RemoveContact(contactID string) ([]Event, error) {
 		return nil, refuseNotFound("contact_id", "names no contact of the student")
 	}
 	return []Event{ContactRemoved{ContactID: contactID}}, nil
+}
+
+// MarkContactInError returns the ContactMarkedInError that removes
+// contact contactID, added by mistake, for reason (5 to 500 characters).
+// It refuses an invalid field (CodeInvalid) and a contact not on the
+// chart (CodeNotFound).
+func (s *Student) MarkContactInError(contactID, reason string) ([]Event, error) {
+	reason, err := checkCorrection("contact_id", contactID, reason)
+	if err != nil {
+		return nil, err
+	}
+	i := s.contactIndex(contactID)
+	if i < 0 {
+		return nil, refuseNotFound("contact_id", "names no contact of the student")
+	}
+	return []Event{ContactMarkedInError{
+		ContactID: contactID, Reason: reason, Original: s.ref(s.Contacts[i].Revision),
+	}}, nil
 }
 
 // checkPhone returns phone without its separators (spaces, dashes, dots,

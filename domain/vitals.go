@@ -18,13 +18,14 @@ const (
 	LOINCBloodPressure   = "85354-9" // the panel of the two below
 	LOINCSystolic        = "8480-6"
 	LOINCDiastolic       = "8462-4"
+	LOINCPain            = "72514-3" // pain severity, 0-10 numeric rating
 )
 
 // VitalMeasure names a vital sign with a normal range, as the JSON field
 // of VitalsRecorded that holds it.
 type VitalMeasure string
 
-// The vital signs with a normal range. Pain has none.
+// The vital signs with a normal range.
 const (
 	MeasureTemperature     VitalMeasure = "temperature_c"
 	MeasureHeartRate       VitalMeasure = "heart_rate"
@@ -32,7 +33,16 @@ const (
 	MeasureSystolic        VitalMeasure = "systolic"
 	MeasureDiastolic       VitalMeasure = "diastolic"
 	MeasureSpO2            VitalMeasure = "spo2"
+	// MeasurePain is the 0 to 10 numeric rating of pain, flagged from
+	// severe pain on (PainFlagFrom).
+	MeasurePain VitalMeasure = "pain"
 )
+
+// PainFlagFrom is the pain score from which a rating is flagged: 7, where
+// the 0 to 10 numeric rating scale's usual bands put severe pain (1 to 3
+// mild, 4 to 6 moderate, 7 to 10 severe). A flag of pain has the normal
+// range 0 to 6.
+const PainFlagFrom = 7
 
 // LOINC returns the LOINC code of m, or "" for an unknown measure.
 func (m VitalMeasure) LOINC() string {
@@ -49,6 +59,8 @@ func (m VitalMeasure) LOINC() string {
 		return LOINCDiastolic
 	case MeasureSpO2:
 		return LOINCSpO2
+	case MeasurePain:
+		return LOINCPain
 	}
 	return ""
 }
@@ -111,6 +123,7 @@ var ageBands = []ageBand{
 var (
 	normalTemperature = vitalRange{36.1, 38.0}
 	normalSpO2        = vitalRange{95, 100}
+	normalPain        = vitalRange{0, PainFlagFrom - 1}
 )
 
 // NormalRange returns the normal range of m, both ends included, for a
@@ -127,6 +140,8 @@ func normalRange(m VitalMeasure, ageMonths int) (vitalRange, bool) {
 		return normalTemperature, true
 	case MeasureSpO2:
 		return normalSpO2, true
+	case MeasurePain:
+		return normalPain, true
 	case MeasureHeartRate:
 		return band.heartRate, true
 	case MeasureRespiratoryRate:
@@ -157,7 +172,7 @@ var vitalBounds = map[VitalMeasure]vitalRange{
 	MeasureSystolic:        {40, 300},
 	MeasureDiastolic:       {20, 200},
 	MeasureSpO2:            {50, 100},
-	"pain":                 {0, 10},
+	MeasurePain:            {0, 10},
 }
 
 // measurement is one vital sign of a VitalsRecorded, nil when not taken.
@@ -175,7 +190,7 @@ func measurements(e VitalsRecorded) []measurement {
 		{MeasureSystolic, floatOf(e.Systolic)},
 		{MeasureDiastolic, floatOf(e.Diastolic)},
 		{MeasureSpO2, floatOf(e.SpO2)},
-		{"pain", floatOf(e.Pain)},
+		{MeasurePain, floatOf(e.Pain)},
 	}
 }
 

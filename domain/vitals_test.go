@@ -84,7 +84,11 @@ func TestVitalFlags(t *testing.T) {
 			[]VitalFlag{flag(MeasureSpO2, 92, 95, 100)},
 		},
 		{"SpO2 95", adolescent, RecordVitals{SpO2: refOf(95)}, nil},
-		{"pain 10 is not flagged", adolescent, RecordVitals{Pain: refOf(10)}, nil},
+		{"pain 6 is not flagged", adolescent, RecordVitals{Pain: refOf(6)}, nil},
+		{"pain 7, severe, is flagged", adolescent, RecordVitals{Pain: refOf(7)},
+			[]VitalFlag{flag(MeasurePain, 7, 0, 6)}},
+		{"pain 10 is flagged whatever the age", infant, RecordVitals{Pain: refOf(10)},
+			[]VitalFlag{flag(MeasurePain, 10, 0, 6)}},
 		{
 			"several, in the order of the fields", adolescent,
 			RecordVitals{SpO2: refOf(90), HeartRate: refOf(130), TemperatureC: refOf(39.2)},
@@ -242,8 +246,11 @@ func TestNormalRange(t *testing.T) {
 		})
 	}
 
-	if _, _, ok := NormalRange("pain", 10, 0); ok {
-		t.Error("NormalRange of pain: ok, want none")
+	if low, high, ok := NormalRange(MeasurePain, 10, 0); !ok || low != 0 || high != PainFlagFrom-1 {
+		t.Errorf("NormalRange of pain = %v, %v, %v; want 0, 6, true", low, high, ok)
+	}
+	if _, _, ok := NormalRange("weight_kg", 10, 0); ok {
+		t.Error("NormalRange of weight: ok, want none")
 	}
 }
 
@@ -258,7 +265,8 @@ func TestVitalMeasureLOINC(t *testing.T) {
 		{MeasureSystolic, "8480-6"},
 		{MeasureDiastolic, "8462-4"},
 		{MeasureSpO2, "2708-6"},
-		{"pain", ""},
+		{MeasurePain, "72514-3"},
+		{"weight_kg", ""},
 	}
 	for _, c := range cases {
 		t.Run(string(c.measure), func(t *testing.T) {

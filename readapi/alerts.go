@@ -28,7 +28,7 @@ func (h handlers) alertRoutes() []Route {
 	return []Route{
 		{Method: http.MethodPost, Path: "/v1/students/:id/alerts", Summary: "Raise an emergency alert",
 			Access: write, Request: AlertRequest{}, Response: Written{}, Status: http.StatusCreated,
-			Handler: h.clinical(http.StatusCreated, func(c echo.Context) (commands.ChartChange, error) {
+			Handler: h.clinical(func(c echo.Context) (commands.ChartChange, error) {
 				var r AlertRequest
 				by := principal(c).UserID
 				return func(s *domain.Student, now time.Time) ([]domain.Event, error) {
@@ -36,21 +36,26 @@ func (h handlers) alertRoutes() []Route {
 						Location: r.Location, RaisedBy: by}, now)
 				}, bind(c, &r)
 			})},
-		{Method: http.MethodPost, Path: "/v1/students/:id/alerts/:alert/acknowledge", Summary: "Acknowledge an alert",
-			Access: write, Response: Written{}, Handler: h.clinical(http.StatusOK, func(c echo.Context) (commands.ChartChange, error) {
+		{Method: http.MethodPost, Path: "/v1/students/:id/alerts/:alert/acknowledge",
+			Summary: "Acknowledge an alert; 200 when acknowledged already",
+			Access:  write, Response: Written{}, Status: http.StatusCreated, Handler: h.clinical(func(c echo.Context) (commands.ChartChange, error) {
 				alert, by := c.Param("alert"), principal(c).UserID
 				return func(s *domain.Student, now time.Time) ([]domain.Event, error) {
 					return s.AcknowledgeAlert(alert, by, now)
 				}, nil
 			})},
 		{Method: http.MethodPost, Path: "/v1/students/:id/alerts/:alert/resolve", Summary: "Resolve an alert",
-			Access: write, Request: ResolveRequest{}, Response: Written{},
-			Handler: h.clinical(http.StatusOK, func(c echo.Context) (commands.ChartChange, error) {
+			Access: write, Request: ResolveRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(func(c echo.Context) (commands.ChartChange, error) {
 				var r ResolveRequest
 				alert, by := c.Param("alert"), principal(c).UserID
 				return func(s *domain.Student, now time.Time) ([]domain.Event, error) {
 					return s.ResolveAlert(domain.ResolveAlert{AlertID: alert, By: by, Outcome: r.Outcome}, now)
 				}, bind(c, &r)
 			})},
+		{Method: http.MethodPost, Path: "/v1/students/:id/alerts/:alert/entered-in-error",
+			Summary: "Mark an alert entered in error (raised for the wrong student): it is no longer active",
+			Access:  write, Request: InErrorRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(markInErrorBy("alert", (*domain.Student).MarkAlertInError))},
 	}
 }

@@ -106,7 +106,8 @@ type VisitRequest struct {
 	ParentNotified bool      `json:"parent_notified,omitempty"`
 }
 
-// InErrorRequest marks an entry entered in error.
+// InErrorRequest marks a record entered in error, with why: a chart
+// entry, a dose, an order, an alert, a contact.
 type InErrorRequest struct {
 	Reason string `json:"reason"`
 }
@@ -193,13 +194,15 @@ func (h handlers) entryRoutes() []Route {
 		routes = append(routes,
 			Route{Method: http.MethodPost, Path: base, Summary: k.summary, Access: write,
 				Request: k.request, Response: Written{}, Status: http.StatusCreated,
-				Handler: h.clinical(http.StatusCreated, k.read)},
+				Handler: h.clinical(k.read)},
 			Route{Method: http.MethodPost, Path: base + "/:entry/entered-in-error",
 				Summary: "Mark an entry entered in error; the original stays in the history", Access: write,
-				Request: InErrorRequest{}, Response: Written{}, Handler: h.clinical(http.StatusOK, markInError(k.kind))},
+				Request: InErrorRequest{}, Response: Written{}, Status: http.StatusCreated,
+				Handler: h.clinical(markInError(k.kind))},
 			Route{Method: http.MethodPost, Path: base + "/:entry/amendments",
 				Summary: "Amend an entry with new values and a reason", Access: write,
-				Request: AmendmentRequest{}, Response: Written{}, Handler: h.clinical(http.StatusOK, amend(k.kind))},
+				Request: AmendmentRequest{}, Response: Written{}, Status: http.StatusCreated,
+				Handler: h.clinical(amend(k.kind))},
 		)
 	}
 	return routes

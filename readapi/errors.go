@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
@@ -9,14 +10,20 @@ import (
 
 // fromCommand turns a command's refusal into the problem the client sees:
 // each invalid field named (400), a conflict (409), a refusal for scope
-// (403), something missing (404) or a rule (422). Other errors pass
-// through to the error mapper.
+// (403), something missing (404), a rule (422) or an idempotency key used
+// for another request (422). Other errors pass through to the error
+// mapper.
 func fromCommand(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, commands.ErrNotFound) {
 		return NotFound("no such resource, or not one you may see")
+	}
+	if errors.Is(err, commands.ErrIdempotencyKeyReused) {
+		return newProblem(http.StatusUnprocessableEntity, TypeIdempotencyKeyReused,
+			"the Idempotency-Key was sent before by another caller or with another request; "+
+				"nothing was done: send this request under a new key")
 	}
 	errs := domain.ErrorsOf(err)
 	if len(errs) == 0 {

@@ -361,14 +361,15 @@ var matrix = map[string]matrixCase{
 		}
 		return http.StatusCreated
 	}},
-	"POST /v1/schools/:id/controlled-substances": {func(w *world, in bool) (string, any) {
-		return "/v1/schools/" + w.school(in) + "/controlled-substances", readapi.StockCountRequest{}
-	}, func(r domain.Role, in bool) int {
-		if !auth.Can(r, auth.WriteClinical) || !in {
-			return http.StatusForbidden
-		}
-		return allowed
-	}},
+	"POST /v1/schools/:id/controlled-substances/receipts": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-substances/receipts", readapi.ReceiptRequest{}
+	}, writesStock},
+	"POST /v1/schools/:id/controlled-substances/counts": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-substances/counts", readapi.CountRequest{}
+	}, writesStock},
+	"POST /v1/schools/:id/controlled-substances/discrepancies": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/controlled-substances/discrepancies", readapi.DiscrepancyRequest{}
+	}, writesStock},
 	"GET /v1/students": {func(w *world, in bool) (string, any) {
 		return fmt.Sprintf("/v1/students?school=%s&after=%d", w.school(in), w.head()), nil
 	}, func(r domain.Role, in bool) int {
@@ -398,6 +399,16 @@ var matrix = map[string]matrixCase{
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
 		only(200, co)},
+}
+
+// writesStock is the row of the commands on a school's controlled stock:
+// the roles that write clinical records get past authorization at their
+// school, and 403 at another.
+func writesStock(r domain.Role, in bool) int {
+	if !auth.Can(r, auth.WriteClinical) || !in {
+		return http.StatusForbidden
+	}
+	return allowed
 }
 
 // TestAuthorizationMatrix calls every route as every role, on a target in
@@ -708,7 +719,7 @@ func matrixRow(r readapi.Route) (matrixCase, bool) {
 				id = w.studentIn
 			}
 			path := "/v1/students/" + id + rest
-			for _, p := range []string{":entry", ":order", ":alert", ":contact"} {
+			for _, p := range []string{":entry", ":order", ":alert", ":contact", ":attempt"} {
 				path = strings.ReplaceAll(path, p, uuid.NewString())
 			}
 			return path, map[string]any{}

@@ -61,7 +61,9 @@ type AdministrationRequest struct {
 	ScheduledFor time.Time           `json:"scheduled_for,omitzero"`
 	Witness      *WitnessCredentials `json:"witness,omitempty"`
 	Override     *domain.Override    `json:"override,omitempty"`
-	// RemainingCounted is the count-back after a controlled substance.
+	// RemainingCounted is the count-back of a controlled substance: what
+	// the stock holds after the dose, in its unit. Required when the order
+	// is a controlled substance.
 	RemainingCounted *int `json:"remaining_counted,omitempty"`
 }
 
@@ -70,29 +72,67 @@ type AdministrationRequest struct {
 type DoseNotGivenRequest struct {
 	AttemptID    string    `json:"attempt_id"`
 	OrderID      string    `json:"order_id"`
-	Outcome      string    `json:"outcome"` // refused, missed or held
 	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
-	Reason       string    `json:"reason"`
-	At           time.Time `json:"at,omitzero"`
+	// Reason is why the student refused or the dose was missed; for a
+	// hold, the clinical reason.
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at,omitzero"`
 }
 
 func (h handlers) medicationRoutes() []Route {
 	write := Access{Capability: auth.WriteClinical}
+	orders := "/v1/students/:id/medication-orders"
+	doses := "/v1/students/:id/administrations"
 	return []Route{
-		{Method: http.MethodPost, Path: "/v1/students/:id/medication-orders", Summary: "Record a medication order",
+		{Method: http.MethodPost, Path: orders, Summary: "Record a medication order",
 			Access: write, Request: OrderRequest{}, Response: Written{}, Status: http.StatusCreated,
-			Handler: h.clinical(http.StatusCreated, newOrder)},
-		{Method: http.MethodPost, Path: "/v1/students/:id/medication-orders/:order/discontinue",
-			Summary: "Discontinue a medication order", Access: write, Request: DiscontinueRequest{},
-			Response: Written{}, Handler: h.clinical(http.StatusOK, discontinue)},
-		{Method: http.MethodPost, Path: "/v1/students/:id/administrations",
-			Summary: "Give a dose: 201 when every medication rule holds; 422 naming each failed check, the blocked attempt recorded",
-			Access:  write, Request: AdministrationRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(newOrder)},
+		{Method: http.MethodPost, Path: orders + "/:order/discontinue",
+			Summary: "Discontinue a medication order: it ends, the doses given stay valid; " +
+				"200 when it was discontinued already",
+			Access: write, Request: DiscontinueRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(discontinue)},
+		{Method: http.MethodPost, Path: orders + "/:order/entered-in-error",
+			Summary: "Mark a medication order entered in error: it never held, and takes no dose",
+			Access:  write, Request: InErrorRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(markInErrorBy("order", (*domain.Student).MarkOrderInError))},
+		{Method: http.MethodPost, Path: doses,
+			Summary: "Give a dose: 201 when every medication rule holds; 422 naming each failed check, " +
+				"the blocked attempt recorded",
+			Access: write, Request: AdministrationRequest{}, Response: Written{}, Status: http.StatusCreated,
 			Handler: h.administer},
-		{Method: http.MethodPost, Path: "/v1/students/:id/administrations/not-given",
-			Summary: "Record a scheduled dose refused by the student, missed, or held for a clinical reason",
-			Access:  write, Request: DoseNotGivenRequest{}, Response: Written{}, Status: http.StatusCreated,
-			Handler: h.doseNotGiven},
+		{Method: http.MethodPost, Path: doses + "/refusals",
+			Summary: "Record a dose the student refused", Access: write,
+			Request: DoseNotGivenRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.doseNotGiven(domain.AdministrationRefused)},
+		{Method: http.MethodPost, Path: doses + "/missed",
+			Summary: "Record a scheduled dose that was missed, the student absent say", Access: write,
+			Request: DoseNotGivenRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.doseNotGiven(domain.AdministrationMissed)},
+		{Method: http.MethodPost, Path: doses + "/holds",
+			Summary: "Record a dose held for a clinical reason", Access: write,
+			Request: DoseNotGivenRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.doseNotGiven(domain.AdministrationHeld)},
+		{Method: http.MethodPost, Path: doses + "/:attempt/entered-in-error",
+			Summary: "Mark an administration record entered in error (a dose charted on the wrong student): " +
+				"its scheduled dose is no longer accounted for",
+			Access: write, Request: InErrorRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.clinical(markInErrorBy("attempt", (*domain.Student).MarkAdministrationInError))},
+	}
+}
+
+// markInErrorBy reads a InErrorRequest for the record the path
+// parameter param names, and marks it in error with mark.
+func markInErrorBy(
+	param string,
+	mark func(s *domain.Student, id, reason string) ([]domain.Event, error),
+) changeReader {
+	return func(c echo.Context) (commands.ChartChange, error) {
+		var r InErrorRequest
+		id := c.Param(param)
+		return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
+			return mark(s, id, r.Reason)
+		}, bind(c, &r)
 	}
 }
 
@@ -100,7 +140,7 @@ func newOrder(c echo.Context) (commands.ChartChange, error) {
 	var r OrderRequest
 	by := principal(c).UserID
 	return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
-		return s.Medications.NewOrder(domain.OrderMedication{OrderID: r.OrderID, DrugName: r.DrugName,
+		return s.NewOrder(domain.OrderMedication{OrderID: r.OrderID, DrugName: r.DrugName,
 			RxNorm: r.RxNorm, NDC: r.NDC, Ingredients: r.Ingredients, DrugClasses: r.DrugClasses,
 			Strength: r.Strength, DoseAmount: r.DoseAmount, DoseUnit: r.DoseUnit, Route: r.Route,
 			Schedule: r.Schedule, TimeCritical: r.TimeCritical, StartOn: r.StartOn, EndOn: r.EndOn,
@@ -130,7 +170,8 @@ func (h handlers) administer(c echo.Context) error {
 		RemainingCounted: r.RemainingCounted,
 	}
 	if r.Witness != nil {
-		in.Witness = &commands.Witness{Email: r.Witness.Email, Password: r.Witness.Password, TOTP: r.Witness.TOTP}
+		w := r.Witness.credentials()
+		in.Witness = &w
 	}
 	res, err := h.Clinic.Administer(c.Request().Context(), principal(c), meta(c), c.Param("id"), in)
 	if refused := refusal(err); refused != nil {
@@ -139,11 +180,12 @@ func (h handlers) administer(c echo.Context) error {
 	if err != nil {
 		return fromCommand(err)
 	}
-	return c.JSON(http.StatusCreated, Written{ID: r.AttemptID, Position: res.Position})
+	return written(c, r.AttemptID, res)
 }
 
 // refusal turns the medication rules' refusal into a 422 naming every
-// failed check.
+// failed check, and for an allergy the entry, its allergen and its
+// severity: the nurse at the student's side needs them.
 func refusal(err error) error {
 	var r *domain.Refusal
 	if !errors.As(err, &r) {
@@ -155,61 +197,106 @@ func refusal(err error) error {
 		if f.EntryID != "" {
 			reason += " (entry " + f.EntryID + ")"
 		}
-		out.Checks = append(out.Checks, FailedCheck{Check: f.Check, Reason: reason})
+		out.Checks = append(out.Checks, FailedCheck{Check: f.Check, Reason: reason,
+			EntryID: f.EntryID, Allergen: f.Allergen, Severity: f.Severity, Overridable: f.Overridable})
 	}
 	return out
 }
 
-func (h handlers) doseNotGiven(c echo.Context) error {
-	var r DoseNotGivenRequest
-	if err := bind(c, &r); err != nil {
-		return err
+func (h handlers) doseNotGiven(kind domain.AdministrationKind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var r DoseNotGivenRequest
+		if err := bind(c, &r); err != nil {
+			return err
+		}
+		res, err := h.Clinic.DoseNotGiven(c.Request().Context(), principal(c), meta(c), c.Param("id"), kind,
+			domain.DoseNotGiven{AttemptID: r.AttemptID, OrderID: r.OrderID, ScheduledFor: r.ScheduledFor,
+				Reason: r.Reason, At: r.At})
+		if err != nil {
+			return fromCommand(err)
+		}
+		return written(c, r.AttemptID, res)
 	}
-	kinds := map[string]domain.AdministrationKind{
-		"refused": domain.AdministrationRefused, "missed": domain.AdministrationMissed,
-		"held": domain.AdministrationHeld,
-	}
-	// An unknown outcome is refused by the command, once the caller is
-	// known to be allowed here.
-	kind := kinds[r.Outcome]
-	res, err := h.Clinic.DoseNotGiven(c.Request().Context(), principal(c), meta(c), c.Param("id"), kind,
-		domain.DoseNotGiven{AttemptID: r.AttemptID, OrderID: r.OrderID, ScheduledFor: r.ScheduledFor,
-			Reason: r.Reason, At: r.At})
-	if err != nil {
-		return fromCommand(err)
-	}
-	return c.JSON(http.StatusCreated, Written{ID: r.AttemptID, Position: res.Position})
 }
 
-// StockCountRequest is the body of POST /v1/schools/{id}/controlled-substances.
-type StockCountRequest struct {
-	// Kind is receipt or shift_count.
-	Kind     string             `json:"kind"`
+func (w WitnessCredentials) credentials() commands.Witness {
+	return commands.Witness{Email: w.Email, Password: w.Password, TOTP: w.TOTP}
+}
+
+// ReceiptRequest is the body of POST
+// /v1/schools/{id}/controlled-substances/receipts: stock received,
+// counted with a witness.
+type ReceiptRequest struct {
 	DrugName string             `json:"drug_name"`
 	OrderID  string             `json:"order_id,omitempty"`
 	Quantity int                `json:"quantity"`
+	Unit     string             `json:"unit"` // tablet, capsule, patch, mL, …
+	Witness  WitnessCredentials `json:"witness"`
+}
+
+// CountRequest is the body of POST
+// /v1/schools/{id}/controlled-substances/counts: the count at a change of
+// shift, with a witness.
+type CountRequest struct {
+	DrugName string             `json:"drug_name"`
+	Counted  int                `json:"counted"`
+	Witness  WitnessCredentials `json:"witness"`
+}
+
+// DiscrepancyRequest is the body of POST
+// /v1/schools/{id}/controlled-substances/discrepancies: a discrepancy
+// found outside a count, with what the stock holds now, why, and a
+// witness.
+type DiscrepancyRequest struct {
+	DrugName string             `json:"drug_name"`
+	Counted  int                `json:"counted"`
+	Reason   string             `json:"reason"`
 	Witness  WitnessCredentials `json:"witness"`
 }
 
 func (h handlers) controlledRoutes() []Route {
+	write := Access{Capability: auth.WriteClinical}
+	base := "/v1/schools/:id/controlled-substances"
 	return []Route{
-		{Method: http.MethodPost, Path: "/v1/schools/:id/controlled-substances",
-			Summary: "Record a controlled-substance receipt or shift count, with a witness",
-			Access:  Access{Capability: auth.WriteClinical}, Request: StockCountRequest{}, Response: Written{},
-			Status: http.StatusCreated, Handler: h.countStock},
+		{Method: http.MethodPost, Path: base + "/receipts",
+			Summary: "Record controlled stock received, counted with a witness", Access: write,
+			Request: ReceiptRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: onStock(func(c echo.Context, r ReceiptRequest) (commands.Result, error) {
+				return h.Clinic.ReceiveStock(c.Request().Context(), principal(c), meta(c), c.Param("id"),
+					commands.StockReceipt{DrugName: r.DrugName, OrderID: r.OrderID, Quantity: r.Quantity,
+						Unit: r.Unit, Witness: r.Witness.credentials()})
+			})},
+		{Method: http.MethodPost, Path: base + "/counts",
+			Summary: "Record a shift count with a witness; a count that differs records a discrepancy",
+			Access:  write, Request: CountRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: onStock(func(c echo.Context, r CountRequest) (commands.Result, error) {
+				return h.Clinic.CountStock(c.Request().Context(), principal(c), meta(c), c.Param("id"),
+					commands.StockCount{DrugName: r.DrugName, Counted: r.Counted,
+						Witness: r.Witness.credentials()})
+			})},
+		{Method: http.MethodPost, Path: base + "/discrepancies",
+			Summary: "Report a discrepancy found outside a count, as an incident, with a witness",
+			Access:  write, Request: DiscrepancyRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: onStock(func(c echo.Context, r DiscrepancyRequest) (commands.Result, error) {
+				return h.Clinic.ReportDiscrepancy(c.Request().Context(), principal(c), meta(c), c.Param("id"),
+					commands.StockDiscrepancy{DrugName: r.DrugName, Counted: r.Counted, Reason: r.Reason,
+						Witness: r.Witness.credentials()})
+			})},
 	}
 }
 
-func (h handlers) countStock(c echo.Context) error {
-	var r StockCountRequest
-	if err := bind(c, &r); err != nil {
-		return err
+// onStock binds a request of type R and runs a command on a school's
+// controlled stock with it; the answer names the school.
+func onStock[R any](run func(c echo.Context, r R) (commands.Result, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var r R
+		if err := bind(c, &r); err != nil {
+			return err
+		}
+		res, err := run(c, r)
+		if err != nil {
+			return fromCommand(err)
+		}
+		return written(c, c.Param("id"), res)
 	}
-	res, err := h.Clinic.CountStock(c.Request().Context(), principal(c), meta(c), c.Param("id"),
-		commands.StockCount{Kind: r.Kind, DrugName: r.DrugName, OrderID: r.OrderID, Quantity: r.Quantity,
-			Witness: commands.Witness{Email: r.Witness.Email, Password: r.Witness.Password, TOTP: r.Witness.TOTP}})
-	if err != nil {
-		return fromCommand(err)
-	}
-	return c.JSON(http.StatusCreated, Written{ID: c.Param("id"), Position: res.Position})
 }

@@ -42,6 +42,10 @@ const (
 	// TypeRuleRefused is a command a clinical rule refused (422); its
 	// checks name every failed check.
 	TypeRuleRefused = problemBase + "rule-refused"
+	// TypeIdempotencyKeyReused is an Idempotency-Key sent again by another
+	// caller or with another request (422): nothing was done; send the
+	// request under a new key.
+	TypeIdempotencyKeyReused = problemBase + "idempotency-key-reused"
 	// TypeRateLimited is a caller over its rate (429); Retry-After says
 	// when to try again.
 	TypeRateLimited = problemBase + "rate-limited"
@@ -56,17 +60,18 @@ const (
 // titles are the fixed titles of the types: a title never changes from
 // one occurrence of a type to the next.
 var titles = map[string]string{
-	TypeValidation:       "Invalid request",
-	TypeUnauthenticated:  "Authentication required",
-	TypeForbidden:        "Forbidden",
-	TypeNotFound:         "Not found",
-	TypeMethodNotAllowed: "Method not allowed",
-	TypeConflict:         "Conflict with the current state",
-	TypeBodyTooLarge:     "Request body too large",
-	TypeRuleRefused:      "Refused by a clinical rule",
-	TypeRateLimited:      "Too many requests",
-	TypeInternal:         "Internal error",
-	TypeUnavailable:      "Service unavailable",
+	TypeValidation:           "Invalid request",
+	TypeUnauthenticated:      "Authentication required",
+	TypeForbidden:            "Forbidden",
+	TypeNotFound:             "Not found",
+	TypeMethodNotAllowed:     "Method not allowed",
+	TypeConflict:             "Conflict with the current state",
+	TypeBodyTooLarge:         "Request body too large",
+	TypeRuleRefused:          "Refused by a clinical rule",
+	TypeIdempotencyKeyReused: "Idempotency key already used",
+	TypeRateLimited:          "Too many requests",
+	TypeInternal:             "Internal error",
+	TypeUnavailable:          "Service unavailable",
 }
 
 // Problem is an RFC 9457 problem document, and an error a handler may
@@ -95,9 +100,16 @@ type FieldError struct {
 }
 
 // FailedCheck names one clinical check that refused a command and why.
+// The allergy check also names the allergy, for the nurse: its entry,
+// allergen and severity. Those are never logged: Error and the problem's
+// detail carry the check and its reason only.
 type FailedCheck struct {
-	Check  string `json:"check"`
-	Reason string `json:"reason"`
+	Check       string `json:"check"`
+	Reason      string `json:"reason"`
+	EntryID     string `json:"entry_id,omitempty"`
+	Allergen    string `json:"allergen,omitempty"`
+	Severity    string `json:"severity,omitempty"`
+	Overridable bool   `json:"overridable,omitempty"`
 }
 
 // NewProblem returns a problem of any status and type. Prefer the

@@ -95,6 +95,13 @@ func TestMedicationSafetyScenario(t *testing.T) {
 	if !hasCheck(p, "allergy", allergy.EntryID) {
 		t.Errorf("refusal does not name the penicillin allergy: %+v", p.Checks)
 	}
+	named := slices.ContainsFunc(p.Checks, func(c readapi.FailedCheck) bool {
+		return c.Check == "allergy" && c.EntryID == allergy.EntryID && c.Allergen == "penicillin" &&
+			c.Severity == "life-threatening"
+	})
+	if !named {
+		t.Errorf("refusal does not give the allergy's entry, allergen and severity: %+v", p.Checks)
+	}
 	if types := w.events(domain.StudentStream(student.ID)); !slices.Contains(types, "MedicationAdministrationBlocked") {
 		t.Errorf("blocked attempt not in the log: %v", types)
 	}
@@ -129,8 +136,9 @@ func hasCheck(p refusalBody, check, mention string) bool {
 }
 
 // TestControlledSubstance receives stock with a witness, refuses a
-// schedule II dose without one, records it with one and its count-back,
-// and records a discrepancy at a shift count that does not match.
+// schedule II dose without one, records a dose of two tablets with one
+// and its count-back, and records a discrepancy at a shift count that
+// does not match.
 func TestControlledSubstance(t *testing.T) {
 	w := newWorld(t)
 	nurseToken := w.tokens[nurse]
@@ -139,33 +147,23 @@ func TestControlledSubstance(t *testing.T) {
 	witness := readapi.WitnessCredentials{Email: second, Password: password}
 
 	stock := "/v1/schools/" + w.schoolIn + "/controlled-substances"
-	receipt := readapi.StockCountRequest{Kind: "receipt", DrugName: "Methylphenidate", Quantity: 30, Witness: witness}
-	if got, p := w.callProblem(http.MethodPost, stock, nurseToken, receipt); got != 201 {
+	receipt := readapi.ReceiptRequest{DrugName: "Methylphenidate", Quantity: 30, Unit: "tablet", Witness: witness}
+	if got, p := w.callProblem(http.MethodPost, stock+"/receipts", nurseToken, receipt); got != 201 {
 		t.Fatalf("receipt: %d %+v", got, p)
 	}
 	self := receipt
 	self.Witness = readapi.WitnessCredentials{Email: w.users[nurse], Password: password}
-	if got, _ := w.callProblem(http.MethodPost, stock, nurseToken, self); got != 422 {
+	if got, _ := w.callProblem(http.MethodPost, stock+"/receipts", nurseToken, self); got != 422 {
 		t.Errorf("the nurse as their own witness: %d, want 422", got)
 	}
 
 	base := "/v1/students/" + w.studentIn
-	zone, _ := time.LoadLocation("America/Chicago")
-	due := w.clock.Now().In(zone).Truncate(time.Minute)
-	order := readapi.OrderRequest{OrderID: uuid.NewString(), DrugName: "Methylphenidate",
-		Ingredients: []string{"methylphenidate"}, Strength: "10 mg", DoseAmount: "1", DoseUnit: "tablet",
-		Route: "oral", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed,
-			Times: []string{due.Format("15:04")}, TimeZone: "America/Chicago"},
-		StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 1, 0).Format(time.DateOnly),
-		Prescriber: domain.Prescriber{Name: "Dr. B. Ortiz"}, ConsentOn: due.AddDate(0, 0, -3).Format(time.DateOnly),
-		ControlledSchedule: "II"}
+	order := controlledOrder(w, "2")
 	if got, p := w.callProblem(http.MethodPost, base+"/medication-orders", nurseToken, order); got != 201 {
 		t.Fatalf("order: %d %+v", got, p)
 	}
-	remaining := 29
-	dose := readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: order.OrderID,
-		StudentID: w.studentIn, DrugName: "Methylphenidate", DoseAmount: "1", DoseUnit: "tablet",
-		Route: "oral", GivenAt: due.Add(time.Minute), ScheduledFor: due, RemainingCounted: &remaining}
+	remaining := 28
+	dose := controlledDose(w, order, &remaining)
 	got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, dose)
 	if got != 422 || !hasCheck(p, "witness", "") {
 		t.Fatalf("schedule II without a witness: %d %+v, want 422 witness", got, p)
@@ -175,14 +173,62 @@ func TestControlledSubstance(t *testing.T) {
 	if got, p := w.callProblem(http.MethodPost, base+"/administrations", nurseToken, dose); got != 201 {
 		t.Fatalf("with a witness: %d %+v", got, p)
 	}
-	shift := readapi.StockCountRequest{Kind: "shift_count", DrugName: "Methylphenidate", Quantity: 28, Witness: witness}
-	if got, p := w.callProblem(http.MethodPost, stock, nurseToken, shift); got != 201 {
+	shift := readapi.CountRequest{DrugName: "Methylphenidate", Counted: 27, Witness: witness}
+	if got, p := w.callProblem(http.MethodPost, stock+"/counts", nurseToken, shift); got != 201 {
 		t.Fatalf("shift count: %d %+v", got, p)
 	}
+	lost := readapi.DiscrepancyRequest{DrugName: "Methylphenidate", Counted: 26,
+		Reason: "a tablet dropped and not found", Witness: witness}
+	if got, p := w.callProblem(http.MethodPost, stock+"/discrepancies", nurseToken, lost); got != 201 {
+		t.Fatalf("discrepancy: %d %+v", got, p)
+	}
 	types := w.events(domain.ControlledStream(w.schoolIn))
-	want := []string{"StockReceived", "CountBackRecorded", "ShiftCountRecorded", "DiscrepancyRecorded"}
+	want := []string{"StockReceived", "CountBackRecorded", "ShiftCountRecorded", "DiscrepancyRecorded",
+		"DiscrepancyRecorded"}
 	if strings.Join(types, " ") != strings.Join(want, " ") {
-		t.Errorf("controlled stream: %v, want %v", types, want)
+		t.Errorf("controlled stream: %v, want %v (two tablets counted back without a discrepancy)", types, want)
+	}
+	var countBack domain.CountBackRecorded
+	decodeEvent(t, w, domain.ControlledStream(w.schoolIn), 1, &countBack)
+	if countBack.QuantityUsed != 2 || countBack.Unit != "tablet" || countBack.RemainingCounted != 28 {
+		t.Errorf("count-back %+v, want 2 tablets used, 28 remaining", countBack)
+	}
+}
+
+// controlledOrder is a schedule II order of tablets at the student in
+// scope, due now, of tablets doses each.
+func controlledOrder(w *world, tablets string) readapi.OrderRequest {
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	return readapi.OrderRequest{OrderID: uuid.NewString(), DrugName: "Methylphenidate",
+		Ingredients: []string{"methylphenidate"}, Strength: "10 mg", DoseAmount: tablets, DoseUnit: "tablet",
+		Route: "oral", Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed,
+			Times: []string{due.Format("15:04")}, TimeZone: "America/Chicago"},
+		StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 1, 0).Format(time.DateOnly),
+		Prescriber: domain.Prescriber{Name: "Dr. B. Ortiz"}, ConsentOn: due.AddDate(0, 0, -3).Format(time.DateOnly),
+		ControlledSchedule: "II"}
+}
+
+// controlledDose is the dose due now of order, as ordered.
+func controlledDose(w *world, order readapi.OrderRequest, remaining *int) readapi.AdministrationRequest {
+	zone, _ := time.LoadLocation("America/Chicago")
+	due := w.clock.Now().In(zone).Truncate(time.Minute)
+	return readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: order.OrderID,
+		StudentID: w.studentIn, DrugName: order.DrugName, DoseAmount: order.DoseAmount,
+		DoseUnit: order.DoseUnit, Route: "oral", GivenAt: due.Add(time.Minute), ScheduledFor: due,
+		RemainingCounted: remaining}
+}
+
+// decodeEvent decodes the data of the event at revision of stream into
+// out.
+func decodeEvent(t *testing.T, w *world, stream string, revision uint64, out any) {
+	t.Helper()
+	evs, err := w.log.ReadStream(t.Context(), stream, eventstore.ReadOptions{From: revision, Limit: 1})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("read %s at %d: %v", stream, revision, err)
+	}
+	if err := json.Unmarshal(evs[0].Data, out); err != nil {
+		t.Fatal(err)
 	}
 }
 

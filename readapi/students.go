@@ -61,8 +61,9 @@ func (h handlers) studentRoutes() []Route {
 	return []Route{
 		{Method: http.MethodPost, Path: "/v1/students", Summary: "Enrol a student", Access: roster,
 			Request: EnrolRequest{}, Response: Written{}, Status: http.StatusCreated, Handler: h.enrol},
-		{Method: http.MethodPost, Path: "/v1/students/:id/demographics", Summary: "Update demographics",
-			Access: roster, Request: DemographicsRequest{}, Response: Written{},
+		{Method: http.MethodPost, Path: "/v1/students/:id/demographics",
+			Summary: "Update demographics; 200 when nothing changes",
+			Access:  roster, Request: DemographicsRequest{}, Response: Written{}, Status: http.StatusCreated,
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
 				var r DemographicsRequest
 				return func(s *domain.Student, now time.Time) ([]domain.Event, error) {
@@ -72,9 +73,11 @@ func (h handlers) studentRoutes() []Route {
 				}, bind(c, &r)
 			})},
 		{Method: http.MethodPost, Path: "/v1/students/:id/transfer", Summary: "Transfer to another school",
-			Access: roster, Request: TransferRequest{}, Response: Written{}, Handler: h.transfer},
-		{Method: http.MethodPost, Path: "/v1/students/:id/withdraw", Summary: "Withdraw a student",
-			Access: roster, Request: WithdrawRequest{}, Response: Written{},
+			Access: roster, Request: TransferRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.transfer},
+		{Method: http.MethodPost, Path: "/v1/students/:id/withdraw",
+			Summary: "Withdraw a student; 200 when withdrawn already",
+			Access:  roster, Request: WithdrawRequest{}, Response: Written{}, Status: http.StatusCreated,
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
 				var r WithdrawRequest
 				return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
@@ -82,7 +85,7 @@ func (h handlers) studentRoutes() []Route {
 				}, bind(c, &r)
 			})},
 		{Method: http.MethodPost, Path: "/v1/students/:id/contacts", Summary: "Add an emergency contact",
-			Access: roster, Request: ContactRequest{}, Response: Written{},
+			Access: roster, Request: ContactRequest{}, Response: Written{}, Status: http.StatusCreated,
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
 				var r ContactRequest
 				return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
@@ -90,14 +93,19 @@ func (h handlers) studentRoutes() []Route {
 						Relationship: r.Relationship, Phone: r.Phone, Priority: r.Priority, MayPickUp: r.MayPickUp})
 				}, bind(c, &r)
 			})},
-		{Method: http.MethodDelete, Path: "/v1/students/:id/contacts/:contact", Summary: "Remove an emergency contact",
-			Access: roster, Response: Written{},
+		{Method: http.MethodPost, Path: "/v1/students/:id/contacts/:contact/removal",
+			Summary: "Remove an emergency contact who no longer is one", Access: roster,
+			Response: Written{}, Status: http.StatusCreated,
 			Handler: h.roster(func(c echo.Context) (commands.ChartChange, error) {
 				contact := c.Param("contact")
 				return func(s *domain.Student, _ time.Time) ([]domain.Event, error) {
 					return s.RemoveContact(contact)
 				}, nil
 			})},
+		{Method: http.MethodPost, Path: "/v1/students/:id/contacts/:contact/entered-in-error",
+			Summary: "Mark an emergency contact entered in error: it is removed, and stays in the history",
+			Access:  roster, Request: InErrorRequest{}, Response: Written{}, Status: http.StatusCreated,
+			Handler: h.roster(markInErrorBy("contact", (*domain.Student).MarkContactInError))},
 	}
 }
 
@@ -114,7 +122,7 @@ func (h handlers) enrol(c echo.Context) error {
 	if err != nil {
 		return fromCommand(err)
 	}
-	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
+	return written(c, id, res)
 }
 
 func (h handlers) transfer(c echo.Context) error {
@@ -127,7 +135,7 @@ func (h handlers) transfer(c echo.Context) error {
 	if err != nil {
 		return fromCommand(err)
 	}
-	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
+	return written(c, c.Param("id"), res)
 }
 
 // changeReader reads a request into a change of a chart.
@@ -144,16 +152,17 @@ type chartRunner func(
 
 // roster runs a roster change read from the request.
 func (h handlers) roster(read changeReader) echo.HandlerFunc {
-	return h.onChart(http.StatusOK, read, h.Clinic.Roster)
+	return h.onChart(read, h.Clinic.Roster)
 }
 
-// clinical runs a clinical change read from the request and answers
-// status.
-func (h handlers) clinical(status int, read changeReader) echo.HandlerFunc {
-	return h.onChart(status, read, h.Clinic.Chart)
+// clinical runs a clinical change read from the request.
+func (h handlers) clinical(read changeReader) echo.HandlerFunc {
+	return h.onChart(read, h.Clinic.Chart)
 }
 
-func (h handlers) onChart(status int, read changeReader, run chartRunner) echo.HandlerFunc {
+// onChart runs a change read from the request and answers it (written):
+// 201 with the events recorded, 200 when nothing changed.
+func (h handlers) onChart(read changeReader, run chartRunner) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		change, err := read(c)
 		if err != nil {
@@ -163,6 +172,6 @@ func (h handlers) onChart(status int, read changeReader, run chartRunner) echo.H
 		if err != nil {
 			return fromCommand(err)
 		}
-		return c.JSON(status, Written{ID: c.Param("id"), Position: res.Position})
+		return written(c, c.Param("id"), res)
 	}
 }

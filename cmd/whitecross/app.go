@@ -91,6 +91,15 @@ func secretBox(c config, log zerolog.Logger) (*auth.SecretBox, error) {
 	return auth.NewSecretBox(key)
 }
 
+// clinicConfig returns the settings of the clinical commands in c.
+func clinicConfig(c config) commands.ClinicConfig {
+	return commands.ClinicConfig{Medication: domain.MedicationPolicy{
+		TimeCriticalWindow:   c.DoseWindowTimeCritical,
+		StandardWindow:       c.DoseWindowStandard,
+		AllergyOverrideRoles: c.AllergyOverrideRoles.roles,
+	}}
+}
+
 // writeKeyFile writes a new key file readable by its owner only.
 func writeKeyFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -122,9 +131,9 @@ func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts,
 
 // appRoutes returns the application's routes over accounts and d's log,
 // with login limited to 10 attempts a minute per address typed and 30 per
-// client address.
-func appRoutes(accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
-	clinic, err := commands.NewClinic(d.store, accounts, commands.ClinicConfig{})
+// client address, and the medication rules c configures.
+func appRoutes(c config, accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
+	clinic, err := commands.NewClinic(d.store, accounts, clinicConfig(c))
 	if err != nil {
 		return nil, err
 	}

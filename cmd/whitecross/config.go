@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/migrations"
 )
 
@@ -38,7 +39,15 @@ type config struct {
 	WitnessDir            string // where every checkpoint is written once
 	CheckpointEvery       int
 	CheckpointInterval    time.Duration
+	// The medication rules: how far from its scheduled time a dose may
+	// be given, and who may override an allergy warning.
+	DoseWindowTimeCritical time.Duration
+	DoseWindowStandard     time.Duration
+	AllergyOverrideRoles   roleList
 }
+
+// The bound of a dose window, as the medication rules have it.
+const maxDoseWindow = 4 * time.Hour
 
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmode=disable"
 
@@ -61,14 +70,54 @@ func loadConfig() config {
 		LockoutFor:      duration("WHITECROSS_LOCKOUT_DURATION", 15*time.Minute),
 		LockoutFailures: number("WHITECROSS_LOCKOUT_FAILURES", 5),
 
-		LedgerKeyFile:         env("WHITECROSS_LEDGER_KEY_FILE", ""),
-		LedgerVerifierKeyFile: env("WHITECROSS_LEDGER_VERIFIER_KEY_FILE", ""),
-		LedgerOrigin:          env("WHITECROSS_LEDGER_ORIGIN", "whitecross.local/log"),
-		WitnessDir:            env("WHITECROSS_WITNESS_DIR", ""),
-		CheckpointEvery:       number("WHITECROSS_CHECKPOINT_EVERY", 1000),
-		CheckpointInterval:    duration("WHITECROSS_CHECKPOINT_INTERVAL", 10*time.Second),
+		LedgerKeyFile:          env("WHITECROSS_LEDGER_KEY_FILE", ""),
+		LedgerVerifierKeyFile:  env("WHITECROSS_LEDGER_VERIFIER_KEY_FILE", ""),
+		LedgerOrigin:           env("WHITECROSS_LEDGER_ORIGIN", "whitecross.local/log"),
+		WitnessDir:             env("WHITECROSS_WITNESS_DIR", ""),
+		CheckpointEvery:        number("WHITECROSS_CHECKPOINT_EVERY", 1000),
+		CheckpointInterval:     duration("WHITECROSS_CHECKPOINT_INTERVAL", 10*time.Second),
+		DoseWindowTimeCritical: duration("WHITECROSS_DOSE_WINDOW_TIME_CRITICAL", 30*time.Minute),
+		DoseWindowStandard:     duration("WHITECROSS_DOSE_WINDOW_STANDARD", 60*time.Minute),
+		AllergyOverrideRoles:   roleListOf("WHITECROSS_ALLERGY_OVERRIDE_ROLES", "nurse"),
 	}
 }
+
+// roleList is a comma-separated list of roles, or "none" for the empty
+// list; it is a flag.Value. Its text is kept as given, for validate to
+// report.
+type roleList struct {
+	text  string
+	roles []domain.Role // nil until the text parses
+}
+
+func roleListOf(name, def string) roleList {
+	var l roleList
+	l.Set(env(name, def))
+	return l
+}
+
+// Set reads s; a role it does not know leaves the list nil, which
+// validate reports.
+func (l *roleList) Set(s string) error {
+	l.text, l.roles = s, []domain.Role{}
+	if strings.TrimSpace(s) == "none" {
+		return nil
+	}
+	for _, item := range list(s) {
+		r := domain.Role(item)
+		if !r.Valid() {
+			l.roles = nil
+			return nil
+		}
+		l.roles = append(l.roles, r)
+	}
+	if len(l.roles) == 0 {
+		l.roles = nil
+	}
+	return nil
+}
+
+func (l *roleList) String() string { return l.text }
 
 // number reads a positive whole number; a value that does not parse is
 // -1, which validate reports.
@@ -150,6 +199,12 @@ func (c *config) validate() error {
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_EVERY: want a positive whole number")
 	case c.CheckpointInterval < 0:
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_INTERVAL: want a positive duration such as 10s")
+	case c.DoseWindowTimeCritical <= 0 || c.DoseWindowTimeCritical > maxDoseWindow:
+		return fmt.Errorf("WHITECROSS_DOSE_WINDOW_TIME_CRITICAL: want a duration of at most 4h, such as 30m")
+	case c.DoseWindowStandard <= 0 || c.DoseWindowStandard > maxDoseWindow:
+		return fmt.Errorf("WHITECROSS_DOSE_WINDOW_STANDARD: want a duration of at most 4h, such as 60m")
+	case c.AllergyOverrideRoles.roles == nil:
+		return fmt.Errorf(`WHITECROSS_ALLERGY_OVERRIDE_ROLES: want roles separated by commas, such as nurse, or "none"`)
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("WHITECROSS_TLS_CERT and WHITECROSS_TLS_KEY: set both or neither")
 	case c.DatabaseURL == "":
@@ -159,4 +214,14 @@ func (c *config) validate() error {
 		return fmt.Errorf(`WHITECROSS_EVENTSTORE: want "postgres" or an esdb:// URL`)
 	}
 	return nil
+}
+
+// medicationFlags adds the flags of the medication rules to fs.
+func (c *config) medicationFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.DoseWindowTimeCritical, "dose-window-time-critical", c.DoseWindowTimeCritical,
+		"how far from its scheduled time a time-critical dose may be given (WHITECROSS_DOSE_WINDOW_TIME_CRITICAL)")
+	fs.DurationVar(&c.DoseWindowStandard, "dose-window-standard", c.DoseWindowStandard,
+		"the same for any other scheduled dose (WHITECROSS_DOSE_WINDOW_STANDARD)")
+	fs.Var(&c.AllergyOverrideRoles, "allergy-override-roles",
+		`roles that may override a mild or moderate allergy warning, or "none" (WHITECROSS_ALLERGY_OVERRIDE_ROLES)`)
 }

@@ -16,6 +16,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := loadConfig()
 	fs := c.flags("serve", stderr)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address to listen on (WHITECROSS_HTTP_ADDR)")
+	c.medicationFlags(fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	routes, err := appRoutes(accounts, d)
+	routes, err := appRoutes(c, accounts, d)
 	if err != nil {
 		return err
 	}

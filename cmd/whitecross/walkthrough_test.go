@@ -32,6 +32,31 @@ type client struct {
 // (when not nil); it returns the status.
 func (c client) call(method, path, token string, body, out any) int {
 	c.t.Helper()
+	status, data := c.send(method, path, token, body)
+	if out != nil && status < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			c.t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return status
+}
+
+// refusal sends body as JSON with token and returns the status and the
+// problem's failed checks.
+func (c client) refusal(method, path, token string, body any) (int, []readapi.FailedCheck) {
+	c.t.Helper()
+	status, data := c.send(method, path, token, body)
+	var p struct {
+		Checks []readapi.FailedCheck `json:"checks"`
+	}
+	json.Unmarshal(data, &p)
+	return status, p.Checks
+}
+
+// send sends body as JSON with token; it returns the status and the body
+// of the answer.
+func (c client) send(method, path, token string, body any) (int, []byte) {
+	c.t.Helper()
 	var buf bytes.Buffer
 	if body != nil {
 		if err := json.NewEncoder(&buf).Encode(body); err != nil {
@@ -52,12 +77,7 @@ func (c client) call(method, path, token string, body, out any) int {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode < 300 {
-		if err := json.Unmarshal(data, out); err != nil {
-			c.t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
-	return resp.StatusCode
+	return resp.StatusCode, data
 }
 
 // login returns an access token for email.
@@ -82,10 +102,12 @@ func (c client) must(want int, method, path, token string, body, out any) {
 // TestNewUserWalkthrough does what a newcomer would on a fresh database:
 // creates the first administrator on the command line, starts the
 // service, sets up a district, a school, a nurse and a compliance
-// officer, runs the nurse's medication-safety scenario, reads the chart
-// with the blocked attempt, lets compliance see who read it, then stops
-// the service, replays every projection to identical tables and verifies
-// the log.
+// officer, runs the nurse's medication-safety scenario (amoxicillin
+// refused for a penicillin allergy, a correct dose of another medication
+// given in its window, the same dose again refused as a duplicate), reads
+// the chart with the blocked attempt, lets compliance see who read it,
+// then stops the service, replays every projection to identical tables
+// and verifies the log.
 func TestNewUserWalkthrough(t *testing.T) {
 	db := pgtest.New(t)
 	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
@@ -156,20 +178,43 @@ func TestNewUserWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	due := time.Now().In(zone).Truncate(time.Minute)
-	orderID := uuid.NewString()
-	c.must(201, http.MethodPost, chart+"/medication-orders", nurseToken, readapi.OrderRequest{OrderID: orderID,
-		DrugName: "Amoxicillin", Ingredients: []string{"amoxicillin"}, Strength: "250 mg/5 mL",
-		DoseAmount: "5", DoseUnit: "mL", Route: "oral",
-		Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed, Times: []string{due.Format("15:04")},
-			TimeZone: "America/Chicago"},
-		StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 0, 10).Format(time.DateOnly),
-		Prescriber: domain.Prescriber{Name: "Dr. A. Chen"}, ConsentOn: due.AddDate(0, 0, -2).Format(time.DateOnly),
-	}, nil)
-	attempt := readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: orderID, StudentID: student.ID,
-		DrugName: "Amoxicillin", DoseAmount: "5", DoseUnit: "mL", Route: "oral", GivenAt: time.Now(),
-		ScheduledFor: due}
-	if got := c.call(http.MethodPost, chart+"/administrations", nurseToken, attempt, nil); got != 422 {
-		t.Fatalf("amoxicillin with a penicillin allergy: %d, want 422", got)
+	// order records an order of drug, 5 mL by mouth, due now, and returns
+	// that dose, given now.
+	order := func(drug, ingredient string) readapi.AdministrationRequest {
+		t.Helper()
+		id := uuid.NewString()
+		c.must(201, http.MethodPost, chart+"/medication-orders", nurseToken, readapi.OrderRequest{OrderID: id,
+			DrugName: drug, Ingredients: []string{ingredient}, Strength: "250 mg/5 mL",
+			DoseAmount: "5", DoseUnit: "mL", Route: "oral",
+			Schedule: domain.DoseSchedule{Kind: domain.ScheduleFixed, Times: []string{due.Format("15:04")},
+				TimeZone: "America/Chicago"},
+			StartOn: due.AddDate(0, 0, -1).Format(time.DateOnly), EndOn: due.AddDate(0, 0, 10).Format(time.DateOnly),
+			Prescriber: domain.Prescriber{Name: "Dr. A. Chen"}, ConsentOn: due.AddDate(0, 0, -2).Format(time.DateOnly),
+		}, nil)
+		return readapi.AdministrationRequest{AttemptID: uuid.NewString(), OrderID: id, StudentID: student.ID,
+			DrugName: drug, DoseAmount: "5", DoseUnit: "mL", Route: "oral", GivenAt: time.Now(),
+			ScheduledFor: due}
+	}
+	attempt := order("Amoxicillin", "amoxicillin")
+	got, checks := c.refusal(http.MethodPost, chart+"/administrations", nurseToken, attempt)
+	if got != 422 || !slices.ContainsFunc(checks, func(f readapi.FailedCheck) bool {
+		return f.Check == "allergy" && f.Allergen == "penicillin" && f.Severity == "life-threatening"
+	}) {
+		t.Fatalf("amoxicillin with a penicillin allergy: %d %+v, want 422 naming the allergy", got, checks)
+	}
+
+	// A correct scheduled dose of another medication, inside its window,
+	// is given; the same dose again is refused as a duplicate.
+	cetirizineDose := order("Cetirizine", "cetirizine")
+	var given readapi.Written
+	c.must(201, http.MethodPost, chart+"/administrations", nurseToken, cetirizineDose, &given)
+	if given.Event == nil || given.Event.Type != "MedicationAdministered" {
+		t.Errorf("the dose given answered %+v, want its MedicationAdministered", given)
+	}
+	cetirizineDose.AttemptID = uuid.NewString()
+	got, checks = c.refusal(http.MethodPost, chart+"/administrations", nurseToken, cetirizineDose)
+	if got != 422 || !slices.ContainsFunc(checks, func(f readapi.FailedCheck) bool { return f.Check == "duplicate" }) {
+		t.Fatalf("the same dose again: %d %+v, want 422 naming duplicate", got, checks)
 	}
 	head := logHead(t, db)
 
