@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,29 +23,12 @@ import (
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/eventstore/postgres"
 	"github.com/whitecross/whitecross/internal/pgtest"
+	"github.com/whitecross/whitecross/internal/testclock"
 	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/readapi"
 )
 
 const password = "Correct-Horse-Battery-9"
-
-// clock is a settable clock, shared by the accounts and the test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // world is a whole service on a fresh database: two districts with a
 // school each, one account per role, all in the first district.
@@ -59,7 +41,7 @@ type world struct {
 	runner   *projections.Runner
 	db       *pgxpool.Pool // the read models' database
 	log      eventstore.Store
-	clock    *clock
+	clock    *testclock.Clock
 
 	districtIn, districtOut string
 	schoolIn, schoolOut     string
@@ -77,7 +59,7 @@ func newWorld(t testing.TB) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, log: l, clock: &clock{now: time.Now().UTC()},
+	w := &world{t: t, log: l, clock: testclock.New(time.Now().UTC()),
 		users: map[domain.Role]string{}, tokens: map[domain.Role]string{}}
 	tokens, err := auth.NewTokens(key, auth.TokenConfig{})
 	if err != nil {
@@ -392,8 +374,10 @@ var matrix = map[string]matrixCase{
 	"GET /v1/students/:id/administrations": {func(w *world, in bool) (string, any) {
 		return "/v1/students/" + w.student(in) + "/administrations?kind=given", nil
 	}, readsClinical},
-	"POST /v1/access/break-glass": {func(*world, bool) (string, any) {
-		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: uuid.NewString(),
+	"POST /v1/access/break-glass": {func(w *world, _ bool) (string, any) {
+		// A student of its own, so that no grant opens another row's
+		// student out of scope.
+		return "/v1/access/break-glass", readapi.BreakGlassRequest{StudentID: w.enrol(w.districtOut, w.schoolOut),
 			ReasonCode: "medical_emergency", Reason: "student collapsed in the gym; chart needed for allergies"}
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
@@ -559,7 +543,7 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	w := newWorld(t)
 	var grant readapi.BreakGlassGrant
 	got := w.call(http.MethodPost, "/v1/access/break-glass", w.tokens[nurse], readapi.BreakGlassRequest{
-		StudentID: uuid.NewString(), ReasonCode: "medical_emergency",
+		StudentID: w.studentOut, ReasonCode: "medical_emergency",
 		Reason: "anaphylaxis in class; need the allergy list now", Minutes: 30,
 	}, &grant)
 	if got != 201 || !grant.Active || grant.ExpiresAt.Sub(grant.OpenedAt) != 30*time.Minute {
@@ -580,7 +564,7 @@ func TestBreakGlassGrantExpires(t *testing.T) {
 	if l := list(); len(l.Grants) != 1 || l.Grants[0].Active {
 		t.Errorf("after 31 minutes: %+v", l)
 	}
-	short := readapi.BreakGlassRequest{StudentID: uuid.NewString(), ReasonCode: "medical_emergency", Reason: "because"}
+	short := readapi.BreakGlassRequest{StudentID: w.studentOut, ReasonCode: "medical_emergency", Reason: "because"}
 	if got := w.call(http.MethodPost, "/v1/access/break-glass", w.tokens[nurse], short, nil); got != 400 {
 		t.Errorf("a reason of one word: %d, want 400", got)
 	}
