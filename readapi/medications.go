@@ -1,7 +1,6 @@
 package readapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -133,31 +132,10 @@ func (h handlers) administer(c echo.Context) error {
 		in.Witness = &commands.Witness{Email: r.Witness.Email, Password: r.Witness.Password, TOTP: r.Witness.TOTP}
 	}
 	res, err := h.Clinic.Administer(c.Request().Context(), principal(c), meta(c), c.Param("id"), in)
-	if refused := refusal(err); refused != nil {
-		return refused
-	}
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: r.AttemptID, Position: res.Position})
-}
-
-// refusal turns the medication rules' refusal into a 422 naming every
-// failed check.
-func refusal(err error) error {
-	var r *domain.Refusal
-	if !errors.As(err, &r) {
-		return nil
-	}
-	out := RuleRefusedError{}
-	for _, f := range r.Checks {
-		reason := f.Reason
-		if f.EntryID != "" {
-			reason += " (entry " + f.EntryID + ")"
-		}
-		out.Checks = append(out.Checks, FailedCheck{Check: f.Check, Reason: reason})
-	}
-	return out
 }
 
 func (h handlers) doseNotGiven(c echo.Context) error {
@@ -176,7 +154,7 @@ func (h handlers) doseNotGiven(c echo.Context) error {
 		domain.DoseNotGiven{AttemptID: r.AttemptID, OrderID: r.OrderID, ScheduledFor: r.ScheduledFor,
 			Reason: r.Reason, At: r.At})
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: r.AttemptID, Position: res.Position})
 }
@@ -209,7 +187,7 @@ func (h handlers) countStock(c echo.Context) error {
 		commands.StockCount{Kind: r.Kind, DrugName: r.DrugName, OrderID: r.OrderID, Quantity: r.Quantity,
 			Witness: commands.Witness{Email: r.Witness.Email, Password: r.Witness.Password, TOTP: r.Witness.TOTP}})
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: c.Param("id"), Position: res.Position})
 }

@@ -112,7 +112,7 @@ func (h handlers) enrol(c echo.Context) error {
 		Grade: domain.Grade(r.Grade), Gender: domain.Gender(r.Gender), EnrolledOn: domain.Date(r.EnrolledOn),
 	})
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
 }
@@ -125,7 +125,7 @@ func (h handlers) transfer(c echo.Context) error {
 	res, err := h.Clinic.Transfer(c.Request().Context(), principal(c), meta(c), c.Param("id"),
 		r.ToSchoolID, domain.Date(r.On))
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
 }
@@ -161,7 +161,7 @@ func (h handlers) onChart(status int, read changeReader, run chartRunner) echo.H
 		}
 		res, err := run(c.Request().Context(), principal(c), meta(c), c.Param("id"), change)
 		if err != nil {
-			return fromCommand(err)
+			return err
 		}
 		return c.JSON(status, Written{ID: c.Param("id"), Position: res.Position})
 	}

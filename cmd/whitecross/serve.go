@@ -7,7 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/migrations"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -16,8 +15,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c := loadConfig()
 	fs := c.flags("serve", stderr)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address to listen on (WHITECROSS_HTTP_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr,
+		`address of the Prometheus metrics, on a listener of their own; "off" for none (WHITECROSS_METRICS_ADDR)`)
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
 	}
 	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {
 		return err
@@ -36,11 +40,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	routes, err := appRoutes(accounts, d)
-	if err != nil {
-		return err
-	}
-
 	registry := prometheus.NewRegistry()
 	runner, err := newRunner(d, registry)
 	if err != nil {
@@ -53,12 +52,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopRunner()
 		<-runnerDone
 	}()
-	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{
-		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
-	})...)
+	routes, err := appRoutes(accounts, d, runner)
+	if err != nil {
+		return err
+	}
 
 	api, err := readapi.New(readapi.Config{
 		Metrics:        registry,
+		MetricsAddr:    c.MetricsAddr,
 		Logger:         log,
 		Routes:         routes,
 		Authenticate:   readapi.Authenticator(accounts),
@@ -84,7 +85,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log.Info().Str("addr", c.HTTPAddr).Str("eventstore", backendName(c)).Msg("serving")
+	log.Info().Str("addr", c.HTTPAddr).Str("metrics_addr", c.MetricsAddr).
+		Str("eventstore", backendName(c)).Msg("serving")
 	err = api.Serve(ctx, c.HTTPAddr)
 	log.Info().Msg("stopped")
 	return err

@@ -92,6 +92,7 @@ func TestNewUserWalkthrough(t *testing.T) {
 	t.Setenv("WHITECROSS_APP_DATABASE_URL", "")
 	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
 	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
+	t.Setenv("WHITECROSS_METRICS_ADDR", "off")
 
 	const adminPassword = "Sysadmin-Pass-2026!"
 	const staffPassword = "Staff-Passphrase-2026#"
