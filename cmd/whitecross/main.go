@@ -4,6 +4,7 @@
 //	whitecross migrate   apply database migrations and exit
 //	whitecross verify    recompute every hash in the event log
 //	whitecross users add create an account, the first administrator
+//	whitecross log       print the log's events: positions, types, actors
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -30,6 +31,7 @@ var subcommands = []command{
 	{"migrate", "apply database migrations", runMigrate},
 	{"verify", "recompute every hash of the event log and check every chain", runVerify},
 	{"users", "users add: create an account (the first administrator)", runUsers},
+	{"log", "log [--stream NAME] [--from POS] [--limit N]: the events, identifiers only", runLog},
 	{"projections", "projections status: every read model's position, lag and state", runProjections},
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 }
