@@ -29,7 +29,7 @@ with-db = url="$$($(PG) $(1))" || { \
 	}; \
 	export WHITECROSS_DATABASE_URL="$$url";
 
-.PHONY: help run users-add test bench build migrate verify seal fuzz pg-stop fmt vet tidy \
+.PHONY: help run users-add log test bench build migrate verify seal fuzz pg-stop fmt vet tidy \
 	clean clean-data esdb-test check-scripts
 
 help: ## List the targets
@@ -57,6 +57,10 @@ run: ## Start the service on the local database whitecross
 users-add: ## Create an account: make users-add ARGS='--email a@b.example --role sysadmin'
 	@$(call with-db,whitecross) \
 	exec $(GO) run ./cmd/whitecross users add $(ARGS)
+
+log: ## Print the local database's events, identifiers only: make log ARGS='--stream user-ID'
+	@$(call with-db,whitecross) \
+	exec $(GO) run ./cmd/whitecross log $(ARGS)
 
 test: ## Run go vet and every test against a real PostgreSQL
 	bash scripts/test-postgres-sh.sh

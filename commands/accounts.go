@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/time/rate"
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
@@ -29,6 +30,10 @@ type Config struct {
 	// BreakGlass is how long an emergency-access grant lasts when the
 	// request names no duration; 60m.
 	BreakGlass time.Duration
+	// WitnessAttempts limits witness confirmations per address typed, as
+	// logins are limited, so that the credentials of a witness cannot be
+	// guessed faster than a login's; nil allows 10 a minute per address.
+	WitnessAttempts *auth.Limiter
 	// Secrets seals the second-factor secrets the log records. Nil makes
 	// a box with a key that lives as long as the process: fine for tests,
 	// but a second factor enrolled then does not survive a restart.
@@ -77,8 +82,12 @@ type Accounts struct {
 	// address, so that such a login costs as much as a real one.
 	decoy string
 
+	// witnesses limits witness confirmations per address.
+	witnesses *auth.Limiter
+
 	mu       sync.Mutex
 	sessions map[string]sessionState
+	swept    time.Time // when stale sessions were last dropped
 }
 
 type sessionState struct {
@@ -96,6 +105,11 @@ func NewAccounts(store Store, tokens *auth.Tokens, cfg Config) (*Accounts, error
 	if err != nil {
 		return nil, err
 	}
+	if cfg.WitnessAttempts == nil {
+		if cfg.WitnessAttempts, err = auth.NewLimiter(rate.Every(6*time.Second), 10, 100_000); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Secrets == nil {
 		key, err := auth.GenerateSecretKey()
 		if err != nil {
@@ -106,8 +120,8 @@ func NewAccounts(store Store, tokens *auth.Tokens, cfg Config) (*Accounts, error
 		}
 	}
 	return &Accounts{
-		store: store, tokens: tokens, cfg: cfg.withDefaults(),
-		decoy: decoy, sessions: make(map[string]sessionState),
+		store: store, tokens: tokens, cfg: cfg.withDefaults(), decoy: decoy,
+		witnesses: cfg.WitnessAttempts, sessions: make(map[string]sessionState),
 	}, nil
 }
 
@@ -128,9 +142,14 @@ func (a *Accounts) totpSecret(u *domain.User) string {
 	return secret
 }
 
-// ErrNotFound is returned when the account, school, district or session a
-// command names does not exist. Test with errors.Is.
+// ErrNotFound is returned when the account, school, district, session or
+// student a command names does not exist. Test with errors.Is.
 var ErrNotFound = errors.New("not found")
+
+// ErrRateLimited is returned when a caller has made too many attempts of
+// a kind (witness confirmations) in too short a time; the attempt was
+// not made. Test with errors.Is.
+var ErrRateLimited = errors.New("too many attempts")
 
 // newID returns a new random ID, or one made from the idempotency key and
 // a purpose, so that a retried request creates the same thing.

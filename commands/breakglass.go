@@ -10,8 +10,10 @@ import (
 
 // OpenBreakGlass grants actor emergency access to one student outside
 // their scope, for duration (the configured default when zero), with a
-// reason code and a written reason. The grant is an event; every access under it carries
-// the break-glass flag.
+// reason code and a written reason. The grant is an event; every access
+// under it carries the break-glass flag. The student must exist in the
+// log (ErrNotFound), and must not be at one of actor's schools, whose
+// charts actor reads without a grant (a conflict on student_id).
 func (a *Accounts) OpenBreakGlass(
 	ctx context.Context,
 	actor auth.Principal,
@@ -32,6 +34,9 @@ func (a *Accounts) OpenBreakGlass(
 	if err != nil {
 		return nil, Result{}, err
 	}
+	if err := a.outsideScope(ctx, actor, studentID); err != nil {
+		return nil, Result{}, err
+	}
 	meta.BreakGlass = true
 	res, err := execute(ctx, a.store, domain.BreakGlassStream(id), &meta, onlyOnce(events))
 	if err != nil {
@@ -39,4 +44,22 @@ func (a *Accounts) OpenBreakGlass(
 	}
 	g, err := domain.FoldBreakGlassGrant(events)
 	return g, res, err
+}
+
+// outsideScope checks that student exists in the log and is not at one of
+// actor's schools.
+func (a *Accounts) outsideScope(ctx context.Context, actor auth.Principal, studentID string) error {
+	h, err := a.loadExisting(ctx, "student", studentID, domain.StudentStream)
+	if err != nil {
+		return err
+	}
+	s, err := domain.FoldStudent(h.events)
+	if err != nil {
+		return err
+	}
+	if actor.AtSchool(s.SchoolID) {
+		return domain.Errors{{Code: domain.CodeConflict, Field: "student_id",
+			Message: "is a student of one of your schools: read the chart without a grant"}}
+	}
+	return nil
 }

@@ -21,9 +21,28 @@ var sysadmin = auth.Principal{UserID: uuid.NewString(), Roles: []domain.Role{dom
 
 func newAccounts(t *testing.T) (*commands.Accounts, eventstore.Store) {
 	t.Helper()
+	return newAccountsWith(t, commands.Config{})
+}
+
+// newAccountsWith returns account services with cfg over a log of a
+// fresh database.
+func newAccountsWith(t *testing.T, cfg commands.Config) (*commands.Accounts, eventstore.Store) {
+	t.Helper()
+	l := newLog(t)
+	return accountsOver(t, l, cfg), l
+}
+
+func newLog(t *testing.T) eventstore.Store {
+	t.Helper()
 	db := pgtest.New(t)
 	l := postgres.New(db.AppPool(t), postgres.Config{})
 	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// accountsOver returns account services with cfg over store.
+func accountsOver(t *testing.T, store commands.Store, cfg commands.Config) *commands.Accounts {
+	t.Helper()
 	key, err := auth.GenerateSigningKey()
 	if err != nil {
 		t.Fatal(err)
@@ -32,11 +51,11 @@ func newAccounts(t *testing.T) (*commands.Accounts, eventstore.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := commands.NewAccounts(l, tokens, commands.Config{})
+	a, err := commands.NewAccounts(store, tokens, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a, l
+	return a
 }
 
 func streamLength(t *testing.T, l eventstore.Store, stream string) int {
@@ -93,7 +112,7 @@ func TestConcurrentChangesAllLand(t *testing.T) {
 	}
 	id, _, err := a.CreateUser(t.Context(), nil, commands.Meta{}, commands.NewAccount{
 		Email: "n@district.example", DisplayName: "N", Roles: []domain.Role{domain.RoleNurse},
-		Schools: schools[:1]})
+		Schools: schools[:1], Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,8 +131,8 @@ func TestConcurrentChangesAllLand(t *testing.T) {
 	if err != nil || len(u.Schools) != 4 {
 		t.Fatalf("schools after concurrent assignments: %v (%v)", u.Schools, err)
 	}
-	if n := streamLength(t, l, domain.UserStream(id)); n != 4 {
-		t.Errorf("account stream has %d events, want 4", n)
+	if n := streamLength(t, l, domain.UserStream(id)); n != 5 {
+		t.Errorf("account stream has %d events, want 5 (created, password, three schools)", n)
 	}
 }
 

@@ -44,7 +44,7 @@ func (c *Clinic) Administer(
 	cmd := in.Command
 	cmd.NurseID = actor.UserID
 	cmd.NurseRole = administeringRole(actor, cmd.Override != nil, c.policy)
-	witness := witnessCheck{accounts: c.accounts, witness: in.Witness}
+	witness := witnessCheck{accounts: c.accounts, meta: meta, witness: in.Witness}
 	var count *plannedCountBack
 	res, err := c.chart(ctx, actor, meta, cmd.NurseRole, studentID,
 		func(s *domain.Student, now time.Time) ([]domain.Event, error) {
@@ -103,6 +103,7 @@ func administeringRole(actor auth.Principal, overrides bool, policy domain.Medic
 // command decides again after losing a race for its stream.
 type witnessCheck struct {
 	accounts *Accounts
+	meta     Meta     // the request's, recorded with the witness's confirmation
 	witness  *Witness // nil when none was given
 	checked  bool
 	id       string
@@ -125,7 +126,7 @@ func (w *witnessCheck) verify(ctx context.Context, cmd *domain.AdministerMedicat
 		return nil
 	}
 	if !w.checked {
-		id, ok, err := w.accounts.VerifyWitness(ctx, *w.witness)
+		id, ok, err := w.accounts.ConfirmWitness(ctx, w.meta, *w.witness)
 		if err != nil {
 			return err
 		}
@@ -376,7 +377,7 @@ func (c *Clinic) witnessed(
 		return Result{}, err
 	}
 
-	witness, ok, err := c.accounts.VerifyWitness(ctx, w)
+	witness, ok, err := c.accounts.ConfirmWitness(ctx, meta, w)
 	if err != nil {
 		return Result{}, err
 	}

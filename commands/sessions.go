@@ -49,7 +49,11 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 	}
 	if id == "" {
 		auth.VerifyPassword(a.decoy, cred.Password)
-		return Tokens{}, domain.LoginUnknownAccount, a.recordUnknown(ctx, meta, cred.Email, now)
+		failed := domain.LoginFailed{ReasonCode: domain.LoginUnknownAccount, AttemptAt: now}
+		if err := a.recordUnknown(ctx, meta, cred.Email, failed); err != nil {
+			return Tokens{}, domain.LoginUnknownAccount, err
+		}
+		return Tokens{}, domain.LoginUnknownAccount, ErrLoginFailed
 	}
 
 	sessionID := newID(Meta{}, "session")
@@ -62,21 +66,16 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 			if err != nil {
 				return nil, err
 			}
-			passwordOK := false
-			if u.PasswordHash != "" {
-				passwordOK, _ = auth.VerifyPassword(u.PasswordHash, cred.Password)
-			}
-			// A code is accepted once: only a step after the last one
-			// accepted counts.
-			step, totpOK := auth.MatchTOTP(a.totpSecret(u), cred.TOTP, now)
-			totpOK = u.TOTPEnrolled() && totpOK && step > u.LastTOTPStep
+			step, totpOK := a.acceptTOTP(u, cred.TOTP, now)
 			var events []domain.Event
-			events, outcome = u.RecordLoginAttempt(now, passwordOK, totpOK, a.cfg.Lockout, sessionID)
-			for i, e := range events {
-				if ok, isOK := e.(domain.LoginSucceeded); isOK && u.TOTPEnrolled() {
+			events, outcome = u.RecordLoginAttempt(now, passwordMatches(u, cred.Password), totpOK,
+				a.cfg.Lockout, sessionID)
+			if ok, isOK := events[0].(domain.LoginSucceeded); isOK {
+				ok.ExpiresAt = now.Add(a.cfg.AbsoluteTimeout)
+				if u.TOTPEnrolled() {
 					ok.TOTPStep = step
-					events[i] = ok
 				}
+				events[0] = ok
 			}
 			user = u
 			return events, nil
@@ -89,6 +88,24 @@ func (a *Accounts) Login(ctx context.Context, meta Meta, cred Credentials) (Toke
 	}
 	tokens, err := a.startSession(ctx, meta, user, sessionID, now)
 	return tokens, outcome, err
+}
+
+// passwordMatches reports whether password is u's; never for an account
+// without one.
+func passwordMatches(u *domain.User, password string) bool {
+	if u.PasswordHash == "" {
+		return false
+	}
+	ok, _ := auth.VerifyPassword(u.PasswordHash, password)
+	return ok
+}
+
+// acceptTOTP returns the step of code and whether it may be accepted for
+// u at now: u has a second factor, code is its current one, and of a step
+// after the last one accepted, so that a code is accepted once.
+func (a *Accounts) acceptTOTP(u *domain.User, code string, now time.Time) (int64, bool) {
+	step, ok := auth.MatchTOTP(a.totpSecret(u), code, now)
+	return step, u.TOTPEnrolled() && ok && step > u.LastTOTPStep
 }
 
 // LoginOutcome is why a login was refused, for the operator's log; never
@@ -108,15 +125,12 @@ func (a *Accounts) accountOf(ctx context.Context, email string) (string, error) 
 	return r.UserID, nil
 }
 
-func (a *Accounts) recordUnknown(ctx context.Context, meta Meta, email string, now time.Time) error {
+// recordUnknown records failed, an attempt with an address no account
+// holds, in the address's login-attempts stream.
+func (a *Accounts) recordUnknown(ctx context.Context, meta Meta, email string, failed domain.Event) error {
 	_, err := execute(ctx, a.store, domain.LoginAttemptsStream(email), &meta,
-		func([]domain.Event) ([]domain.Event, error) {
-			return []domain.Event{domain.LoginFailed{ReasonCode: domain.LoginUnknownAccount, AttemptAt: now}}, nil
-		})
-	if err != nil {
-		return err
-	}
-	return ErrLoginFailed
+		func([]domain.Event) ([]domain.Event, error) { return []domain.Event{failed}, nil })
+	return err
 }
 
 // startSession records a new session and issues its first tokens.
@@ -193,8 +207,8 @@ func (a *Accounts) Refresh(ctx context.Context, meta Meta, refreshToken string) 
 		return Tokens{}, err
 	}
 	if !u.Active {
-		return Tokens{}, errors.Join(ErrSessionEnded,
-			a.endSession(ctx, meta, sessionID, domain.EndUserDeactivated))
+		_, err := a.endSession(ctx, meta, sessionID, domain.EndUserDeactivated)
+		return Tokens{}, errors.Join(ErrSessionEnded, err)
 	}
 	return a.issue(u, sessionID, sessionID+"."+newSecret, now)
 }
@@ -211,12 +225,20 @@ func sessionError(err error) error {
 
 // Logout ends the caller's session.
 func (a *Accounts) Logout(ctx context.Context, meta Meta, p auth.Principal) error {
-	return a.endSession(ctx, meta, p.SessionID, domain.EndLogout)
+	_, err := a.endSession(ctx, meta, p.SessionID, domain.EndLogout)
+	return err
 }
 
-func (a *Accounts) endSession(ctx context.Context, meta Meta, sessionID string, reason domain.EndReason) error {
+// endSession ends session sessionID for reason; nothing when it has ended
+// already or does not exist.
+func (a *Accounts) endSession(
+	ctx context.Context,
+	meta Meta,
+	sessionID string,
+	reason domain.EndReason,
+) (Result, error) {
 	a.forget(sessionID)
-	_, err := execute(ctx, a.store, domain.SessionStream(sessionID), &meta,
+	return execute(ctx, a.store, domain.SessionStream(sessionID), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return nil, nil
@@ -227,12 +249,33 @@ func (a *Accounts) endSession(ctx context.Context, meta Meta, sessionID string, 
 			}
 			return s.End(reason, a.cfg.Now())
 		})
-	return err
+}
+
+// endSessions ends each of sessions for reason, and returns where the
+// last end landed.
+func (a *Accounts) endSessions(
+	ctx context.Context,
+	meta Meta,
+	sessions []string,
+	reason domain.EndReason,
+) (Result, error) {
+	var last Result
+	for _, id := range sessions {
+		res, err := a.endSession(ctx, meta, id, reason)
+		if err != nil {
+			return last, err
+		}
+		if res.Position > last.Position {
+			last = res
+		}
+	}
+	return last, nil
 }
 
 // Authenticate turns a bearer token into the Principal it names, if the
-// token is valid and its session still runs. A session's state is read
-// from the log at most once per SessionRecheck.
+// token is valid and its session still runs: not ended, not past its
+// absolute timeout, not idle. A session's state is read from the log at
+// most once per SessionRecheck.
 func (a *Accounts) Authenticate(ctx context.Context, bearer string) (auth.Principal, error) {
 	now := a.cfg.Now()
 	p, err := a.tokens.Verify(bearer, now)
@@ -266,12 +309,30 @@ func (a *Accounts) sessionActive(ctx context.Context, sessionID string, now time
 		if err != nil {
 			return false, err
 		}
-		active = !s.Ended() && now.Before(s.ExpiresAt())
+		// Requests are not in the log: a session is idle when it has not
+		// been refreshed for its idle timeout.
+		active = s.Active(now, time.Time{})
 	}
-	a.mu.Lock()
-	a.sessions[sessionID] = sessionState{active: active, checkedAt: now}
-	a.mu.Unlock()
+	a.remember(sessionID, sessionState{active: active, checkedAt: now})
 	return active, nil
+}
+
+// remember caches a session's state. Entries older than SessionRecheck
+// are of no use, since the log is read again for them: they are swept at
+// most once per SessionRecheck, so the cache holds only the sessions
+// checked recently.
+func (a *Accounts) remember(sessionID string, st sessionState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st.checkedAt.Sub(a.swept) >= a.cfg.SessionRecheck {
+		for id, old := range a.sessions {
+			if st.checkedAt.Sub(old.checkedAt) >= a.cfg.SessionRecheck {
+				delete(a.sessions, id)
+			}
+		}
+		a.swept = st.checkedAt
+	}
+	a.sessions[sessionID] = st
 }
 
 // forget drops a session's cached state, so that this process sees an end
@@ -282,35 +343,96 @@ func (a *Accounts) forget(sessionID string) {
 	a.mu.Unlock()
 }
 
-// Witness is who a second nurse says they are, with their own credentials,
-// to witness a controlled-substance dose.
-type Witness struct {
-	Email    string
-	Password string
-	TOTP     string
+// Sessions returns the open sessions of account id, oldest first, if
+// actor may manage the account; ErrNotFound when there is no such
+// account.
+func (a *Accounts) Sessions(ctx context.Context, actor auth.Principal, id string) ([]*domain.Session, error) {
+	u, err := a.managedUser(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return a.openSessions(ctx, u)
 }
 
-// VerifyWitness checks a witness's own credentials without starting a
-// session, and that the witness is an active nurse. It returns the
-// witness's account ID and whether every check held; a refusal says
-// nothing of which check failed, so it cannot be used to guess passwords
-// (the blocked administration it leads to is in the log).
-func (a *Accounts) VerifyWitness(ctx context.Context, w Witness) (string, bool, error) {
-	id, err := a.accountOf(ctx, w.Email)
-	if err != nil || id == "" {
-		auth.VerifyPassword(a.decoy, w.Password)
-		return "", false, err
-	}
-	u, err := a.loadUser(ctx, id)
+// RevokeSessions ends every open session of account id (EndRevoked), if
+// actor may manage the account; its access tokens stop working as those
+// of a session logged out do.
+func (a *Accounts) RevokeSessions(ctx context.Context, actor auth.Principal, meta Meta, id string) (Result, error) {
+	u, err := a.managedUser(ctx, actor, id)
 	if err != nil {
-		return "", false, err
+		return Result{}, err
 	}
+	open, err := a.openSessions(ctx, u)
+	if err != nil {
+		return Result{}, err
+	}
+	ids := make([]string, len(open))
+	for i, s := range open {
+		ids[i] = s.ID
+	}
+	return a.endSessions(ctx, meta, ids, domain.EndRevoked)
+}
+
+// RevokeSession ends session sessionID of account id (EndRevoked), if
+// actor may manage the account; ErrNotFound when the account has no such
+// session. A session that has ended already stays as it is.
+func (a *Accounts) RevokeSession(
+	ctx context.Context,
+	actor auth.Principal,
+	meta Meta,
+	id, sessionID string,
+) (Result, error) {
+	if _, err := a.managedUser(ctx, actor, id); err != nil {
+		return Result{}, err
+	}
+	s, err := a.loadSession(ctx, sessionID)
+	if err != nil {
+		return Result{}, err
+	}
+	if s.UserID != id {
+		return Result{}, fmt.Errorf("session %s of user %s: %w", sessionID, id, ErrNotFound)
+	}
+	return a.endSession(ctx, meta, sessionID, domain.EndRevoked)
+}
+
+// managedUser returns account id if actor may manage it; ErrNotFound when
+// there is none or actor may not see it.
+func (a *Accounts) managedUser(ctx context.Context, actor auth.Principal, id string) (*domain.User, error) {
+	u, err := a.User(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.mayManage(ctx, &actor, u.Roles, u.Schools, u.District); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// openSessions reads the sessions of u that may be open and returns those
+// that are.
+func (a *Accounts) openSessions(ctx context.Context, u *domain.User) ([]*domain.Session, error) {
 	now := a.cfg.Now()
-	ok, _ := auth.VerifyPassword(u.PasswordHash, w.Password)
-	ok = ok && u.Active && !u.Locked(now) && u.HasRole(domain.RoleNurse)
-	if u.TOTPEnrolled() {
-		step, codeOK := auth.MatchTOTP(a.totpSecret(u), w.TOTP, now)
-		ok = ok && codeOK && step > u.LastTOTPStep
+	var open []*domain.Session
+	for _, id := range u.SessionsOpenAt(now) {
+		s, err := a.loadSession(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // the login's session was never started
+		}
+		if err != nil {
+			return nil, err
+		}
+		if s.Active(now, time.Time{}) {
+			open = append(open, s)
+		}
 	}
-	return id, ok, nil
+	return open, nil
+}
+
+// loadSession folds a session's stream; ErrNotFound when it has none.
+func (a *Accounts) loadSession(ctx context.Context, id string) (*domain.Session, error) {
+	h, err := a.loadExisting(ctx, "session", id, domain.SessionStream)
+	if err != nil {
+		return nil, err
+	}
+	return domain.FoldSession(h.events)
 }

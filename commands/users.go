@@ -1,16 +1,20 @@
 package commands
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
 )
 
-// NewAccount describes an account to create. Password may be empty: the
-// account then cannot log in until one is set.
+// NewAccount describes an account to create. Every field but Schools
+// and District is required, the password included: nothing sets one
+// later, so an account without one could never log in.
 type NewAccount struct {
 	Email       string
 	DisplayName string
@@ -23,7 +27,14 @@ type NewAccount struct {
 // CreateUser opens an account. actor is nil when the system itself acts
 // (the first administrator, from the command line); otherwise the actor
 // must be allowed to manage an account with these roles and schools. The
-// address is reserved in the log first, so two accounts never share one.
+// schools and the district must exist in the log.
+//
+// The account's stream is written first, then its address is reserved
+// in the log, which refuses a second reservation: so two accounts never
+// share an address, and a failure between the two writes leaves no
+// address taken by an account that does not exist. The account can log
+// in once the address is reserved; a retry of a failed creation, with
+// the same idempotency key or without one, completes it.
 func (a *Accounts) CreateUser(
 	ctx context.Context,
 	actor *auth.Principal,
@@ -31,46 +42,79 @@ func (a *Accounts) CreateUser(
 	in NewAccount,
 ) (string, Result, error) {
 	id := newID(meta, "user")
-	events, err := domain.NewUser(domain.CreateUser{
-		UserID: id, Email: in.Email, DisplayName: in.DisplayName, Roles: in.Roles,
-		Schools: in.Schools, District: in.District, CreatedBy: actorID(actor),
-	})
-	refused := domain.ErrorsOf(err)
-	if err != nil && len(refused) == 0 {
+	events, err := newAccountEvents(id, actor, in)
+	if err != nil {
 		return "", Result{}, err
 	}
-	if in.Password != "" {
-		// Every bad field is named at once, the password's rules included.
-		if problems := passwordProblems(in.Password, in.Email); len(problems) > 0 || len(refused) > 0 {
-			return "", Result{}, append(domain.Errors(refused), problems...)
-		}
-		hash, err := auth.HashPassword(in.Password)
-		if err != nil {
-			return "", Result{}, err
-		}
-		events = append(events, domain.PasswordSet{PasswordHash: hash, Reason: domain.PasswordInitial})
-	} else if err != nil {
+	if err := a.checkOrganisation(ctx, in.Schools, in.District); err != nil {
 		return "", Result{}, err
 	}
 	if err := a.mayManage(ctx, actor, in.Roles, in.Schools, in.District); err != nil {
 		return "", Result{}, err
 	}
-	if err := a.reserveEmail(ctx, meta, in.Email, id); err != nil {
+	holder, err := a.accountOf(ctx, in.Email)
+	if err != nil {
 		return "", Result{}, err
 	}
-	res, err := execute(ctx, a.store, domain.UserStream(id), &meta,
-		func(history []domain.Event) ([]domain.Event, error) {
-			if len(history) > 0 {
-				return nil, nil // created by an earlier try of this request
-			}
-			return events, nil
-		})
-	return id, res, err
+	if holder != "" && holder != id {
+		return "", Result{}, emailTaken()
+	}
+
+	res, err := execute(ctx, a.store, domain.UserStream(id), &meta, onlyOnce(events))
+	if err != nil {
+		return "", Result{}, err
+	}
+	reserved, err := a.reserveEmail(ctx, meta, in.Email, id)
+	if domain.ErrorCode(err) == domain.CodeConflict {
+		// Another creation took the address since it was checked: this
+		// account closes, so that it never holds an address another has.
+		return "", Result{}, errors.Join(err, a.abandon(ctx, meta, id))
+	}
+	if err != nil {
+		return "", Result{}, err
+	}
+	res.Position = max(res.Position, reserved.Position)
+	return id, res, nil
+}
+
+// newAccountEvents returns the events that open account id as in
+// describes, or every refusal of its fields at once, the password's
+// rules included.
+func newAccountEvents(id string, actor *auth.Principal, in NewAccount) ([]domain.Event, error) {
+	events, err := domain.NewUser(domain.CreateUser{
+		UserID: id, Email: in.Email, DisplayName: in.DisplayName, Roles: in.Roles,
+		Schools: in.Schools, District: in.District, CreatedBy: actorID(actor),
+	})
+	refused := domain.Errors(domain.ErrorsOf(err))
+	if err != nil && len(refused) == 0 {
+		return nil, err
+	}
+	if refused = append(refused, passwordProblems(in.Password, in.Email)...); len(refused) > 0 {
+		return nil, refused
+	}
+	hash, err := auth.HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	return append(events, domain.PasswordSet{PasswordHash: hash, Reason: domain.PasswordInitial}), nil
+}
+
+// checkOrganisation refuses, naming the field, a district the log does
+// not hold, or else schools it does not hold or that are outside the
+// district.
+func (a *Accounts) checkOrganisation(ctx context.Context, schools []string, district string) error {
+	if err := a.checkDistrict(ctx, district); err != nil {
+		return err
+	}
+	return a.checkSchools(ctx, schools, district, indexed("schools"))
 }
 
 // passwordProblems lists how a password breaks the policy, as refusals of
 // the field password.
 func passwordProblems(password, email string) domain.Errors {
+	if password == "" {
+		return domain.Errors{{Code: domain.CodeInvalid, Field: "password", Message: "is required"}}
+	}
 	var errs domain.Errors
 	for _, p := range auth.CheckPassword(password, email) {
 		errs = append(errs, &domain.Error{Code: domain.CodeInvalid, Field: "password", Message: p.Message})
@@ -78,10 +122,15 @@ func passwordProblems(password, email string) domain.Errors {
 	return errs
 }
 
+func emailTaken() error {
+	return domain.Errors{{Code: domain.CodeConflict, Field: "email",
+		Message: "is already used by another account"}}
+}
+
 // reserveEmail gives the address to account id, unless another account
 // holds it.
-func (a *Accounts) reserveEmail(ctx context.Context, meta Meta, email, id string) error {
-	_, err := execute(ctx, a.store, domain.EmailStream(email), &meta,
+func (a *Accounts) reserveEmail(ctx context.Context, meta Meta, email, id string) (Result, error) {
+	return execute(ctx, a.store, domain.EmailStream(email), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			if len(history) == 0 {
 				return []domain.Event{domain.EmailReserved{UserID: id}}, nil
@@ -89,21 +138,35 @@ func (a *Accounts) reserveEmail(ctx context.Context, meta Meta, email, id string
 			if r, ok := history[0].(domain.EmailReserved); ok && r.UserID == id {
 				return nil, nil
 			}
-			return nil, domain.Errors{{Code: domain.CodeConflict, Field: "email",
-				Message: "is already used by another account"}}
+			return nil, emailTaken()
+		})
+}
+
+// abandonedReason is why an account that lost its address to another is
+// closed.
+const abandonedReason = "its address was taken by another account while it was created"
+
+// abandon closes account id, created without its address.
+func (a *Accounts) abandon(ctx context.Context, meta Meta, id string) error {
+	_, err := execute(ctx, a.store, domain.UserStream(id), &meta,
+		func(history []domain.Event) ([]domain.Event, error) {
+			u, err := domain.FoldUser(history)
+			if err != nil {
+				return nil, err
+			}
+			return u.Deactivate(abandonedReason)
 		})
 	return err
 }
 
 // User returns an account as its stream says; ErrNotFound when there is
-// none, or when actor may not see it.
+// none, or when actor may not see it. Everyone sees their own.
 func (a *Accounts) User(ctx context.Context, actor auth.Principal, id string) (*domain.User, error) {
 	u, err := a.loadUser(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.mayManage(ctx, &actor, u.Roles, u.Schools, u.District); err != nil &&
-		!actor.Can(auth.ReadHistory) && actor.UserID != id {
+	if actor.UserID != id && a.mayRead(ctx, &actor, u) != nil {
 		return nil, fmt.Errorf("user %s: %w", id, ErrNotFound)
 	}
 	return u, nil
@@ -113,7 +176,12 @@ func (a *Accounts) User(ctx context.Context, actor auth.Principal, id string) (*
 type UserChange func(u *domain.User) ([]domain.Event, error)
 
 // ChangeUser applies change to account id, if actor may manage the
-// account both as it is and as it will be.
+// account both as it is and as it will be, and the account is not
+// actor's own: nobody changes their own roles, schools or status. Schools
+// the change adds must exist in the log. A change of roles or schools
+// ends the account's sessions (EndAccessChanged), and a deactivation
+// ends them too (EndUserDeactivated), so that no token carries what the
+// account no longer has.
 func (a *Accounts) ChangeUser(
 	ctx context.Context,
 	actor auth.Principal,
@@ -121,10 +189,15 @@ func (a *Accounts) ChangeUser(
 	id string,
 	change UserChange,
 ) (Result, error) {
+	if actor.UserID == id {
+		return Result{}, forbidden("nobody changes their own account's roles, schools or status; " +
+			"ask another administrator")
+	}
 	if _, err := a.loadUser(ctx, id); err != nil {
 		return Result{}, err
 	}
-	var ended []string
+	var ending []string
+	var reason domain.EndReason
 	res, err := execute(ctx, a.store, domain.UserStream(id), &meta,
 		func(history []domain.Event) ([]domain.Event, error) {
 			u, err := domain.FoldUser(history)
@@ -142,102 +215,43 @@ func (a *Accounts) ChangeUser(
 			if err != nil {
 				return nil, err
 			}
+			added := slices.DeleteFunc(slices.Clone(after.Schools), func(s string) bool {
+				return slices.Contains(u.Schools, s)
+			})
+			if err := a.checkSchools(ctx, added, after.District, whole("schools")); err != nil {
+				return nil, err
+			}
 			if err := a.mayManage(ctx, &actor, after.Roles, after.Schools, after.District); err != nil {
 				return nil, err
 			}
-			if !after.Active {
-				ended = sessionsOf(history)
-			}
+			ending, reason = sessionsToEnd(u, after, a.cfg.Now())
 			return events, nil
 		})
 	if err != nil {
 		return res, err
 	}
-	for _, sid := range ended {
-		if err := a.endSession(ctx, meta, sid, domain.EndUserDeactivated); err != nil {
-			return res, err
-		}
-	}
-	return res, nil
+	ended, err := a.endSessions(ctx, meta, ending, reason)
+	res.Position = max(res.Position, ended.Position)
+	return res, err
 }
 
-// sessionsOf lists the sessions an account's logins started.
-func sessionsOf(history []domain.Event) []string {
-	var ids []string
-	for _, e := range history {
-		if s, ok := e.(domain.LoginSucceeded); ok {
-			ids = append(ids, s.SessionID)
-		}
-	}
-	return ids
-}
-
-// mayManage checks that actor may manage an account with these roles,
-// schools and district: a system administrator any; a district
-// administrator any of their district but a system administrator; a school
-// administrator nurses and school administrators of their own schools.
-// A nil actor is the system itself.
-func (a *Accounts) mayManage(
-	ctx context.Context,
-	actor *auth.Principal,
-	roles []domain.Role,
-	schools []string,
-	district string,
-) error {
+// sessionsToEnd returns the sessions a change from before to after ends,
+// and why: all that may be open when the account closes or its access
+// changes; none otherwise.
+func sessionsToEnd(before, after *domain.User, now time.Time) ([]string, domain.EndReason) {
 	switch {
-	case actor == nil:
-		return nil
-	case !actor.Can(auth.ManageUsers) && !actor.Can(auth.ReadUsers):
-		return forbidden("your roles do not manage accounts")
-	case slices.Contains(actor.Roles, domain.RoleSysadmin):
-		return nil
-	case slices.Contains(actor.Roles, domain.RoleDistrictAdmin):
-		return a.inDistrict(ctx, actor.District, roles, schools, district)
-	case slices.Contains(actor.Roles, domain.RoleSchoolAdmin):
-		return atSchools(actor, roles, schools, district)
-	case actor.Can(auth.ReadUsers):
-		return forbidden("your roles read accounts but do not manage them")
+	case before.Active && !after.Active:
+		return after.SessionsOpenAt(now), domain.EndUserDeactivated
+	case !sameSet(before.Roles, after.Roles) || !sameSet(before.Schools, after.Schools) ||
+		before.District != after.District:
+		return after.SessionsOpenAt(now), domain.EndAccessChanged
 	}
-	return forbidden("your roles do not manage accounts")
+	return nil, ""
 }
 
-func (a *Accounts) inDistrict(
-	ctx context.Context,
-	own string,
-	roles []domain.Role,
-	schools []string,
-	district string,
-) error {
-	if slices.Contains(roles, domain.RoleSysadmin) {
-		return forbidden("a district administrator cannot manage a system administrator")
-	}
-	if district != "" && district != own {
-		return forbidden("the account belongs to another district")
-	}
-	for _, s := range schools {
-		school, err := a.loadSchool(ctx, s)
-		if err != nil || school.DistrictID != own {
-			return forbidden("a school of the account is not in your district")
-		}
-	}
-	return nil
-}
-
-func atSchools(actor *auth.Principal, roles []domain.Role, schools []string, district string) error {
-	for _, r := range roles {
-		if r != domain.RoleNurse && r != domain.RoleSchoolAdmin {
-			return forbidden("a school administrator manages nurse and school administrator accounts only")
-		}
-	}
-	if district != "" || len(schools) == 0 {
-		return forbidden("a school administrator manages accounts of their own schools only")
-	}
-	for _, s := range schools {
-		if !actor.AtSchool(s) {
-			return forbidden("a school of the account is not one of yours")
-		}
-	}
-	return nil
+// sameSet reports whether a and b hold the same elements, each once.
+func sameSet[T cmp.Ordered](a, b []T) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 func actorID(actor *auth.Principal) string {

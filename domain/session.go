@@ -37,6 +37,9 @@ const (
 	EndExpired         EndReason = "expired" // the absolute timeout passed
 	EndRevoked         EndReason = "revoked" // by an administrator
 	EndUserDeactivated EndReason = "user_deactivated"
+	// EndAccessChanged: the account's roles or schools changed, so the
+	// tokens that carry the old ones must stop working.
+	EndAccessChanged EndReason = "access_changed"
 )
 
 // SessionEnded closes a session for good.
@@ -299,7 +302,8 @@ func sessionEnded(message string) *Error {
 // already ended. An unknown reason is refused (CodeInvalid).
 func (s *Session) End(reason EndReason, now time.Time) ([]Event, error) {
 	switch reason {
-	case EndLogout, EndRefreshReuse, EndIdle, EndExpired, EndRevoked, EndUserDeactivated:
+	case EndLogout, EndRefreshReuse, EndIdle, EndExpired, EndRevoked, EndUserDeactivated,
+		EndAccessChanged:
 	default:
 		return nil, invalid("reason", "is not a known reason to end a session")
 	}

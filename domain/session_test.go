@@ -307,6 +307,11 @@ func TestSessionEnd(t *testing.T) {
 			reason: EndUserDeactivated,
 			want:   []Event{SessionEnded{Reason: EndUserDeactivated, At: t0.Add(time.Minute)}},
 		},
+		{
+			name:   "access changed",
+			reason: EndAccessChanged,
+			want:   []Event{SessionEnded{Reason: EndAccessChanged, At: t0.Add(time.Minute)}},
+		},
 		{name: "already ended", setup: ended, reason: EndRevoked},
 		{name: "unknown reason", reason: "bored", refuse: []string{"invalid reason"}},
 	}

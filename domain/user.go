@@ -85,6 +85,10 @@ type LoginSucceeded struct {
 	// TOTPStep is the 30-second step of the second-factor code accepted,
 	// when one was: a code is never accepted twice (RFC 6238, 5.2).
 	TOTPStep int64 `json:"totp_step,omitempty"`
+	// ExpiresAt is the end of the session's absolute timeout, so that the
+	// account knows which of its sessions may still be open; zero in
+	// events recorded before it was kept.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 // LoginOutcome is the result of a login attempt: LoginOK, or the reason it
@@ -105,6 +109,30 @@ const (
 // LoginFailed records a refused login. Only a bad password or a bad TOTP
 // code counts towards a lockout.
 type LoginFailed struct {
+	ReasonCode LoginOutcome `json:"reason_code"`
+	AttemptAt  time.Time    `json:"attempt_at"`
+}
+
+// WitnessNotNurse is the outcome of a witness confirmation by an account
+// that is not a nurse's; it is the ReasonCode of a
+// WitnessConfirmationFailed.
+const WitnessNotNurse LoginOutcome = "not_nurse"
+
+// WitnessConfirmed records that the account's holder confirmed, with
+// their own credentials, a dose given or a stock counted by another
+// nurse. It starts no session.
+type WitnessConfirmed struct {
+	At time.Time `json:"at"`
+	// TOTPStep is the step of the second-factor code accepted, when one
+	// was: like a login's, that code is never accepted again.
+	TOTPStep int64 `json:"totp_step,omitempty"`
+}
+
+// WitnessConfirmationFailed records a refused witness confirmation, with
+// the reason (a login's reason codes, or WitnessNotNurse), never the
+// password. Like a failed login, a bad password or TOTP code counts
+// towards the account's lockout.
+type WitnessConfirmationFailed struct {
 	ReasonCode LoginOutcome `json:"reason_code"`
 	AttemptAt  time.Time    `json:"attempt_at"`
 }
@@ -187,6 +215,12 @@ func (LoginSucceeded) EventType() string { return "LoginSucceeded" }
 // EventType returns "LoginFailed".
 func (LoginFailed) EventType() string { return "LoginFailed" }
 
+// EventType returns "WitnessConfirmed".
+func (WitnessConfirmed) EventType() string { return "WitnessConfirmed" }
+
+// EventType returns "WitnessConfirmationFailed".
+func (WitnessConfirmationFailed) EventType() string { return "WitnessConfirmationFailed" }
+
 // EventType returns "UserLocked".
 func (UserLocked) EventType() string { return "UserLocked" }
 
@@ -225,10 +259,20 @@ type User struct {
 	// expected revision of the next append.
 	Revision uint64
 
-	// failures are the times of the failed logins that count towards a
-	// lockout, since the last success, lock or unlock; at most
-	// maxTrackedFailures of them, the newest.
+	// failures are the times of the failed logins and witness
+	// confirmations that count towards a lockout, since the last success,
+	// lock or unlock; at most maxTrackedFailures of them, the newest.
 	failures []time.Time
+	// sessions are the sessions the account's logins started, oldest
+	// first.
+	sessions []startedSession
+}
+
+// startedSession is a session a login started, and the end of its
+// absolute timeout (zero when the login did not record it).
+type startedSession struct {
+	id        string
+	expiresAt time.Time
 }
 
 // maxTrackedFailures bounds the failures a User remembers, and so the
@@ -295,8 +339,14 @@ func (u *User) apply(e Event) bool {
 	case LoginSucceeded:
 		u.failures = nil
 		u.LastTOTPStep = max(u.LastTOTPStep, e.TOTPStep)
+		u.sessions = append(u.sessions, startedSession{id: e.SessionID, expiresAt: e.ExpiresAt})
 	case LoginFailed:
-		u.recordFailure(e)
+		u.recordFailure(e.ReasonCode, e.AttemptAt)
+	case WitnessConfirmed:
+		u.failures = nil
+		u.LastTOTPStep = max(u.LastTOTPStep, e.TOTPStep)
+	case WitnessConfirmationFailed:
+		u.recordFailure(e.ReasonCode, e.AttemptAt)
 	case UserLocked:
 		u.LockedUntil = e.Until
 		u.failures = nil
@@ -316,15 +366,36 @@ func (u *User) apply(e Event) bool {
 	return true
 }
 
-func (u *User) recordFailure(e LoginFailed) {
-	if e.ReasonCode != LoginBadPassword && e.ReasonCode != LoginBadTOTP {
+func (u *User) recordFailure(reason LoginOutcome, at time.Time) {
+	if !countsTowardsLockout(reason) {
 		return
 	}
 
-	u.failures = append(u.failures, e.AttemptAt)
+	u.failures = append(u.failures, at)
 	if n := len(u.failures); n > maxTrackedFailures {
 		u.failures = u.failures[n-maxTrackedFailures:]
 	}
+}
+
+// countsTowardsLockout reports whether a refusal for reason counts
+// towards a lockout: a bad password or TOTP code does, the state of the
+// account does not.
+func countsTowardsLockout(reason LoginOutcome) bool {
+	return reason == LoginBadPassword || reason == LoginBadTOTP
+}
+
+// SessionsOpenAt returns the sessions u's logins started that may still
+// be open at now, oldest first: those whose absolute timeout has not
+// passed, and those whose login did not record it. Whether one has ended
+// (logout, a reused refresh token, idleness) its own stream says.
+func (u *User) SessionsOpenAt(now time.Time) []string {
+	var ids []string
+	for _, s := range u.sessions {
+		if s.expiresAt.IsZero() || s.expiresAt.After(now) {
+			ids = append(ids, s.id)
+		}
+	}
+	return ids
 }
 
 // HasRole reports whether u holds role r.
@@ -636,33 +707,71 @@ func (u *User) RecordLoginAttempt(
 	sessionID string,
 ) ([]Event, LoginOutcome) {
 	now = now.UTC()
-	switch {
-	case !u.Active:
-		return loginFailed(now, LoginDeactivated), LoginDeactivated
-	case u.Locked(now):
-		return loginFailed(now, LoginLocked), LoginLocked
-	case u.PasswordHash == "":
-		return loginFailed(now, LoginNoPassword), LoginNoPassword
-	case !passwordOK:
-		return u.countFailure(now, LoginBadPassword, policy), LoginBadPassword
-	case u.TOTPEnrolled() && !totpOK:
-		return u.countFailure(now, LoginBadTOTP, policy), LoginBadTOTP
+	outcome := u.checkCredentials(now, passwordOK, totpOK)
+	if outcome != LoginOK {
+		failed := LoginFailed{ReasonCode: outcome, AttemptAt: now}
+		return u.refusal(failed, outcome, now, policy), outcome
 	}
 	return []Event{LoginSucceeded{SessionID: sessionID}}, LoginOK
 }
 
-func loginFailed(now time.Time, reason LoginOutcome) []Event {
-	return []Event{LoginFailed{ReasonCode: reason, AttemptAt: now}}
+// ConfirmWitness decides, at now, a witness confirmation made with u's
+// credentials, as RecordLoginAttempt decides a login and in the same
+// order, then refuses an account that is not a nurse's (WitnessNotNurse).
+// It returns WitnessConfirmed and LoginOK, or WitnessConfirmationFailed
+// with the reason. A wrong password or TOTP code counts towards the same
+// lockout as a failed login, and may add a UserLocked; WitnessNotNurse
+// does not count. The caller says nothing of the reason to the person
+// confirming.
+func (u *User) ConfirmWitness(
+	now time.Time,
+	passwordOK bool,
+	totpOK bool,
+	policy LockoutPolicy,
+) ([]Event, LoginOutcome) {
+	now = now.UTC()
+	outcome := u.checkCredentials(now, passwordOK, totpOK)
+	if outcome == LoginOK && !u.HasRole(RoleNurse) {
+		outcome = WitnessNotNurse
+	}
+	if outcome != LoginOK {
+		failed := WitnessConfirmationFailed{ReasonCode: outcome, AttemptAt: now}
+		return u.refusal(failed, outcome, now, policy), outcome
+	}
+	return []Event{WitnessConfirmed{At: now}}, LoginOK
 }
 
-// countFailure returns the LoginFailed of a failure that counts, and the
-// UserLocked it brings when it is one too many.
-func (u *User) countFailure(
-	now time.Time,
+// checkCredentials returns why u cannot be let in at now with these
+// credentials, in RecordLoginAttempt's order, or LoginOK.
+func (u *User) checkCredentials(now time.Time, passwordOK, totpOK bool) LoginOutcome {
+	switch {
+	case !u.Active:
+		return LoginDeactivated
+	case u.Locked(now):
+		return LoginLocked
+	case u.PasswordHash == "":
+		return LoginNoPassword
+	case !passwordOK:
+		return LoginBadPassword
+	case u.TOTPEnrolled() && !totpOK:
+		return LoginBadTOTP
+	}
+	return LoginOK
+}
+
+// refusal returns the event of a refused attempt, followed by the
+// UserLocked it brings when it counts towards a lockout and is one
+// failure too many.
+func (u *User) refusal(
+	failed Event,
 	reason LoginOutcome,
+	now time.Time,
 	policy LockoutPolicy,
 ) []Event {
-	events := loginFailed(now, reason)
+	events := []Event{failed}
+	if !countsTowardsLockout(reason) {
+		return events
+	}
 	p := policy.withDefaults()
 	if u.failuresSince(now.Add(-p.Window))+1 >= p.MaxFailures {
 		lock := UserLocked{Until: now.Add(p.LockFor), Reason: LockTooManyFailures}

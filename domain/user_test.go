@@ -191,8 +191,10 @@ var userEvents = []Event{
 	PasswordSet{PasswordHash: hashA, Reason: PasswordReset},
 	UserDeactivated{Reason: "left the district"},
 	UserReactivated{},
-	LoginSucceeded{SessionID: sessionID},
+	LoginSucceeded{SessionID: sessionID, TOTPStep: 59000000, ExpiresAt: t0.Add(12 * time.Hour)},
 	LoginFailed{ReasonCode: LoginBadTOTP, AttemptAt: t0.Add(123456789)},
+	WitnessConfirmed{At: t0.Add(time.Minute), TOTPStep: 59000002},
+	WitnessConfirmationFailed{ReasonCode: WitnessNotNurse, AttemptAt: t0.Add(2 * time.Minute)},
 	UserLocked{Until: t0.Add(15 * time.Minute), Reason: LockTooManyFailures},
 	UserUnlocked{By: adminID},
 	TOTPEnrolled{SealedSecret: sealedTOTP},
@@ -1054,6 +1056,102 @@ func TestLoginEvents(t *testing.T) {
 	want = []Event{LoginSucceeded{SessionID: sessionID}}
 	if outcome != LoginOK || !reflect.DeepEqual(events, want) {
 		t.Errorf("RecordLoginAttempt = %#v, %q\nwant %#v, %q", events, outcome, want, LoginOK)
+	}
+}
+
+// TestWitnessConfirmation decides witness confirmations as logins are
+// decided, with a nurse's role required, and their failures counting
+// towards the same lockout as failed logins.
+func TestWitnessConfirmation(t *testing.T) {
+	nurse := func(u *User) { u.Roles = []Role{RoleNurse} }
+	admin := func(u *User) { u.Roles = []Role{RoleSchoolAdmin} }
+	cases := []struct {
+		name        string
+		account     func(*User)
+		logins      []attempt // before the confirmation
+		password    bool
+		totp        bool
+		wantOutcome LoginOutcome
+		wantLocked  bool
+	}{
+		{"a nurse's right password", nurse, nil, true, true, LoginOK, false},
+		{"a nurse's wrong password", nurse, nil, false, true, LoginBadPassword, false},
+		{"a school administrator's right password", admin, nil, true, true, WitnessNotNurse, false},
+		{"the fifth failure, after four failed logins", nurse, fails(0, 1, 2, 3), false, true,
+			LoginBadPassword, true},
+		{"a school administrator's fifth failure", admin, fails(0, 1, 2, 3), false, true,
+			LoginBadPassword, true},
+		{"a locked account's right password", nurse, fails(0, 1, 2, 3, 4), true, true, LoginLocked, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := newUser(t, nil)
+			u.PasswordHash = hashA
+			c.account(u)
+			for _, step := range c.logins {
+				runAttempt(t, u, step, LockoutPolicy{})
+			}
+			at := t0.Add(5 * time.Minute)
+			events, outcome := u.ConfirmWitness(at, c.password, c.totp, LockoutPolicy{})
+			mustApply(t, u, roundTrip(t, events))
+			if outcome != c.wantOutcome {
+				t.Errorf("outcome = %q, want %q", outcome, c.wantOutcome)
+			}
+			if got := u.Locked(at); got != c.wantLocked {
+				t.Errorf("locked after the confirmation: %v, want %v", got, c.wantLocked)
+			}
+			want := Event(WitnessConfirmationFailed{ReasonCode: c.wantOutcome, AttemptAt: at})
+			if c.wantOutcome == LoginOK {
+				want = WitnessConfirmed{At: at}
+			}
+			if len(events) == 0 || !reflect.DeepEqual(events[0], want) {
+				t.Errorf("events = %#v, want %#v first", events, want)
+			}
+		})
+	}
+}
+
+// TestWitnessSuccessForgetsFailures: a confirmation with the right
+// credentials forgets earlier failures, as a login does.
+func TestWitnessSuccessForgetsFailures(t *testing.T) {
+	u := newUser(t, nil)
+	u.PasswordHash = hashA
+	for _, step := range fails(0, 1, 2, 3) {
+		runAttempt(t, u, step, LockoutPolicy{})
+	}
+	events, _ := u.ConfirmWitness(t0.Add(4*time.Minute), true, true, LockoutPolicy{})
+	mustApply(t, u, events)
+	events, outcome := u.ConfirmWitness(t0.Add(5*time.Minute), false, false, LockoutPolicy{})
+	mustApply(t, u, events)
+	if outcome != LoginBadPassword || len(events) != 1 || u.Locked(t0.Add(5*time.Minute)) {
+		t.Errorf("a failure after a success: %#v %q, locked %v", events, outcome, u.LockedUntil)
+	}
+}
+
+func TestSessionsOpenAt(t *testing.T) {
+	u := newUser(t, nil)
+	old, recent, unknown := "5e551011-0000-4000-8000-00000000000a", "5e551011-0000-4000-8000-00000000000b",
+		"5e551011-0000-4000-8000-00000000000c"
+	mustApply(t, u, []Event{
+		LoginSucceeded{SessionID: unknown},
+		LoginSucceeded{SessionID: old, ExpiresAt: t0.Add(time.Hour)},
+		LoginSucceeded{SessionID: recent, ExpiresAt: t0.Add(12 * time.Hour)},
+	})
+	cases := []struct {
+		name string
+		now  time.Time
+		want []string
+	}{
+		{"before either expires", t0, []string{unknown, old, recent}},
+		{"when the first expires", t0.Add(time.Hour), []string{unknown, recent}},
+		{"after both", t0.Add(13 * time.Hour), []string{unknown}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := u.SessionsOpenAt(c.now); !slices.Equal(got, c.want) {
+				t.Errorf("SessionsOpenAt = %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 

@@ -1,7 +1,6 @@
 package readapi
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -66,9 +65,6 @@ func (h handlers) login(c echo.Context) error {
 	tokens, _, err := h.Accounts.Login(c.Request().Context(), meta(c), commands.Credentials{
 		Email: req.Email, Password: req.Password, TOTP: req.TOTP,
 	})
-	if errors.Is(err, commands.ErrLoginFailed) {
-		return Unauthenticated("the address, password or code is wrong, or the account is locked or deactivated")
-	}
 	if err != nil {
 		return err
 	}
@@ -98,9 +94,6 @@ func (h handlers) refresh(c echo.Context) error {
 		return ValidationError{Fields: []FieldError{{Field: "refresh_token", Reason: "is required"}}}
 	}
 	tokens, err := h.Accounts.Refresh(c.Request().Context(), meta(c), req.RefreshToken)
-	if errors.Is(err, commands.ErrSessionEnded) {
-		return Unauthenticated("the refresh token is not valid, or its session has ended")
-	}
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func (h handlers) openBreakGlass(c echo.Context) error {
 	g, res, err := h.Accounts.OpenBreakGlass(c.Request().Context(), principal(c), meta(c),
 		req.StudentID, domain.BreakGlassReason(req.ReasonCode), req.Reason, time.Duration(req.Minutes)*time.Minute)
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, BreakGlassGrant{
 		ID: g.ID, UserID: g.UserID, StudentID: g.StudentID, ReasonCode: string(g.ReasonCode),
@@ -88,6 +88,11 @@ func (h readModelHandlers) breakGlassReviewRoutes() []Route {
 		Summary: "Open and past emergency-access grants, newest first, by user (actor), " +
 			"student and whether still open (open=true)",
 		Access: Access{Capability: auth.ReviewBreakGlass}, Response: BreakGlassList{}, PHI: true,
+		Query: []QueryParam{queryAfter,
+			queryID("actor", "Only the grants of this user."),
+			queryID("student", "Only the grants to this student."),
+			{Name: "open", Type: "boolean", Description: "true: only the grants active now."},
+			queryCursor, queryLimit(50, 500)},
 		Handler: h.listBreakGlass,
 	}}
 }

@@ -24,6 +24,7 @@ func (h readModelHandlers) chartRoutes() []Route {
 		Method: http.MethodGet, Path: "/v1/students/:id",
 		Summary: "A student's whole chart, within the caller's scope or under an active break-glass grant",
 		Access:  Access{Capability: auth.ReadClinical}, Response: ChartResponse{}, PHI: true,
+		Query:   []QueryParam{queryAfter},
 		Handler: h.chart,
 	}}
 }

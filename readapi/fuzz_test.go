@@ -56,6 +56,9 @@ func FuzzCommandBodies(f *testing.F) {
 var recordedRefusals = map[int][]string{
 	http.StatusUnprocessableEntity: {"MedicationAdministrationBlocked"},
 	http.StatusUnauthorized:        {"LoginFailed", "UserLocked"},
+	// A witness's wrong credentials are recorded on the witness's account,
+	// whatever else the body says.
+	http.StatusBadRequest: {"WitnessConfirmationFailed", "UserLocked"},
 }
 
 // commandRoutes are the routes that take a body, in a fixed order, so

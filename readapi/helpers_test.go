@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/readapi"
@@ -116,7 +117,29 @@ func testRoutes() []readapi.Route {
 	}, {
 		Method: http.MethodGet, Path: "/v1/limited", Access: readapi.Access{Public: true},
 		Handler: func(echo.Context) error { return readapi.RateLimited(1500 * time.Millisecond) },
+	}, {
+		// A command's error, returned as it is: the error mapper answers it.
+		Method: http.MethodPost, Path: "/v1/commands/:kind", Access: readapi.Access{Public: true},
+		Handler: func(c echo.Context) error { return commandErrors[c.Param("kind")] },
 	}}
+}
+
+// commandErrors are errors of commands, by the name a test route takes.
+var commandErrors = map[string]error{
+	"invalid": fmt.Errorf("create user: %w", domain.Errors{
+		{Code: domain.CodeInvalid, Field: "email", Message: "is required"},
+		{Code: domain.CodeInvalid, Field: "schools[0]", Message: "names no school"},
+	}),
+	"forbidden": &domain.Error{Code: domain.CodeForbidden, Message: "your roles do not give the role auditor"},
+	"missing":   fmt.Errorf("user 1: %w", commands.ErrNotFound),
+	"conflict":  domain.Errors{{Code: domain.CodeConflict, Field: "email", Message: "is already used"}},
+	"rule":      domain.Errors{{Code: domain.CodeRule, Field: "roles", Message: "an account keeps one role"}},
+	"dose refused": &domain.Refusal{Checks: []domain.FailedCheck{
+		{Check: "allergy", Reason: "the student is allergic", EntryID: "e1"},
+	}},
+	"login failed":  commands.ErrLoginFailed,
+	"session ended": fmt.Errorf("%w: %w", commands.ErrSessionEnded, &domain.Error{Code: domain.CodeInvalid}),
+	"rate limited":  fmt.Errorf("witness: %w", commands.ErrRateLimited),
 }
 
 // syncBuffer is a log destination that tests read while servers write.

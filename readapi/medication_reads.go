@@ -51,18 +51,29 @@ func (h readModelHandlers) medicationReadRoutes() []Route {
 			Summary: "A school's doses of a day (date, default today): each scheduled dose with its " +
 				"state (given, refused, held, missed, due, late), then the as-needed orders with " +
 				"their doses",
-			Access: read, Response: projections.DoseDay{}, PHI: true, Handler: h.dosesOfDay},
+			Access: read, Response: projections.DoseDay{}, PHI: true, Handler: h.dosesOfDay,
+			Query: []QueryParam{queryAfter,
+				{Name: "date", Format: "date", Description: "The day, in the school's zone; today when absent."},
+				queryCursor, queryLimit(defaultPage, maxPage)}},
 		{Method: http.MethodGet, Path: controlledStockPath,
 			Summary: "A school's controlled-substance stock: what each drug should hold, its last " +
 				"count, and the discrepancies (newest first)",
-			Access: read, Response: projections.StockPage{}, Handler: h.controlledStock},
+			Access: read, Response: projections.StockPage{}, Handler: h.controlledStock,
+			Query: []QueryParam{queryAfter, queryCursor, queryLimit(defaultPage, maxPage)}},
 		{Method: http.MethodGet, Path: ordersPath,
 			Summary: "A student's medication orders, newest first",
-			Access:  read, Response: OrderList{}, PHI: true, Handler: h.ordersOf},
+			Access:  read, Response: OrderList{}, PHI: true, Handler: h.ordersOf,
+			Query: []QueryParam{queryAfter, queryCursor, queryLimit(defaultPage, maxPage)}},
 		{Method: http.MethodGet, Path: administrationsPath,
 			Summary: "A student's doses given, refused, missed or held and attempts blocked, newest " +
 				"first; filters: order, kind, from, to",
-			Access: read, Response: AdministrationList{}, PHI: true, Handler: h.administrationsOf},
+			Access: read, Response: AdministrationList{}, PHI: true, Handler: h.administrationsOf,
+			Query: []QueryParam{queryAfter,
+				queryID("order", "Only the records of this order."),
+				{Name: "kind", Description: "Only records of this kind: given, blocked, refused, missed or held."},
+				{Name: "from", Format: "date-time", Description: "Only records at or after this time."},
+				{Name: "to", Format: "date-time", Description: "Only records before this time."},
+				queryCursor, queryLimit(defaultPage, maxPage)}},
 	}
 }
 

@@ -11,25 +11,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/readapi"
 )
-
-// readsClinical is the matrix row of the medication queries: nurses in
-// scope and compliance officers anywhere get 200; a nurse out of scope
-// and every role without clinical reads get 403.
-func readsClinical(r domain.Role, in bool) int {
-	switch {
-	case !auth.Can(r, auth.ReadClinical):
-		return http.StatusForbidden
-	case !in && !auth.Can(r, auth.ReadHistory):
-		return http.StatusForbidden
-	}
-	return http.StatusOK
-}
 
 func (w *world) student(inScope bool) string {
 	if inScope {

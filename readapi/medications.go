@@ -1,7 +1,6 @@
 package readapi
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -174,33 +173,10 @@ func (h handlers) administer(c echo.Context) error {
 		in.Witness = &w
 	}
 	res, err := h.Clinic.Administer(c.Request().Context(), principal(c), meta(c), c.Param("id"), in)
-	if refused := refusal(err); refused != nil {
-		return refused
-	}
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return written(c, r.AttemptID, res)
-}
-
-// refusal turns the medication rules' refusal into a 422 naming every
-// failed check, and for an allergy the entry, its allergen and its
-// severity: the nurse at the student's side needs them.
-func refusal(err error) error {
-	var r *domain.Refusal
-	if !errors.As(err, &r) {
-		return nil
-	}
-	out := RuleRefusedError{}
-	for _, f := range r.Checks {
-		reason := f.Reason
-		if f.EntryID != "" {
-			reason += " (entry " + f.EntryID + ")"
-		}
-		out.Checks = append(out.Checks, FailedCheck{Check: f.Check, Reason: reason,
-			EntryID: f.EntryID, Allergen: f.Allergen, Severity: f.Severity, Overridable: f.Overridable})
-	}
-	return out
 }
 
 func (h handlers) doseNotGiven(kind domain.AdministrationKind) echo.HandlerFunc {
@@ -213,7 +189,7 @@ func (h handlers) doseNotGiven(kind domain.AdministrationKind) echo.HandlerFunc 
 			domain.DoseNotGiven{AttemptID: r.AttemptID, OrderID: r.OrderID, ScheduledFor: r.ScheduledFor,
 				Reason: r.Reason, At: r.At})
 		if err != nil {
-			return fromCommand(err)
+			return err
 		}
 		return written(c, r.AttemptID, res)
 	}
@@ -295,7 +271,7 @@ func onStock[R any](run func(c echo.Context, r R) (commands.Result, error)) echo
 		}
 		res, err := run(c, r)
 		if err != nil {
-			return fromCommand(err)
+			return err
 		}
 		return written(c, c.Param("id"), res)
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // httpMetrics count and time requests by method, route pattern and
@@ -101,9 +100,4 @@ func methodLabel(method string) string {
 		return method
 	}
 	return "other"
-}
-
-// metricsHandler serves the registry in the Prometheus text format.
-func (s *Server) metricsHandler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 }

@@ -1,7 +1,10 @@
 package readapi_test
 
 import (
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -22,7 +25,9 @@ func TestMetricsByRoutePattern(t *testing.T) {
 	call(t, http.MethodGet, srv.URL+"/v1/things/9c1d-student-id", nurseToken, nil)
 	call(t, http.MethodGet, srv.URL+"/v1/things/9c1d-student-id", "", nil)
 	call(t, http.MethodGet, srv.URL+"/v1/nothing/7e5b-student-id", "", nil)
-	resp, body := call(t, http.MethodGet, srv.URL+"/metrics", "", nil)
+	metrics := httptest.NewServer(api.MetricsHandler())
+	defer metrics.Close()
+	resp, body := call(t, http.MethodGet, metrics.URL+"/metrics", "", nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
 	}
@@ -43,6 +48,59 @@ func TestMetricsByRoutePattern(t *testing.T) {
 	}
 	if strings.Contains(scrape, "student-id") {
 		t.Error("scrape holds a raw path")
+	}
+}
+
+// TestMetricsHaveTheirOwnListener: Serve answers the metrics on
+// MetricsAddr, and the API's address does not serve them.
+func TestMetricsHaveTheirOwnListener(t *testing.T) {
+	cfg := testConfig()
+	cfg.MetricsAddr = freeAddr(t)
+	api, err := readapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel, addr, done := serve(t, api)
+	waitUp(t, http.DefaultClient, "http://"+addr+"/healthz").Body.Close()
+
+	resp := waitUp(t, http.DefaultClient, "http://"+cfg.MetricsAddr+"/metrics")
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "whitecross_http_requests_total") {
+		t.Errorf("GET /metrics on the metrics address: %d", resp.StatusCode)
+	}
+	if resp, _ := call(t, http.MethodGet, "http://"+addr+"/metrics", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the API's address: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := call(t, http.MethodGet, "http://"+cfg.MetricsAddr+"/healthz", "", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the API on the metrics address: %d, want 404", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after shutdown: %v", err)
+	}
+}
+
+// TestServeRefusesAMetricsAddressInUse: an address that cannot be
+// listened on fails Serve at once, the API's included.
+func TestServeRefusesAMetricsAddressInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	cfg := testConfig()
+	cfg.MetricsAddr = taken.Addr().String()
+	api, err := readapi.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	if err := api.Serve(t.Context(), addr); err == nil {
+		t.Fatal("Serve with the metrics address in use: nil error")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("the API answers although Serve failed")
 	}
 }
 

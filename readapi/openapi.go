@@ -100,6 +100,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		}
 		op := operationOf(r)
 		op.Parameters = append(params, queryParameters(r.Query)...)
+		if r.Method == http.MethodPost {
+			op.Parameters = append(op.Parameters, idempotencyKey)
+		}
 		doc.Paths[path][strings.ToLower(r.Method)] = op
 	}
 	b, err := json.Marshal(doc)
@@ -207,6 +210,15 @@ func openAPIPathOf(path string) (string, []parameter) {
 		})
 	}
 	return strings.Join(segs, "/"), params
+}
+
+// idempotencyKey is the header every POST takes: a retry with the same
+// key does nothing twice and answers as the first try did.
+var idempotencyKey = parameter{
+	Name: "Idempotency-Key", In: "header",
+	Description: "A key of the client's choosing, unique per command: a request retried with " +
+		"the same key appends nothing more and answers as the first did.",
+	Schema: schema{"type": "string"},
 }
 
 // queryParameters describes a route's query parameters.

@@ -3,13 +3,16 @@ package readapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rs/zerolog"
 
+	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -17,11 +20,8 @@ import (
 type openAPIDoc struct {
 	OpenAPI string `json:"openapi"`
 	Paths   map[string]map[string]struct {
-		Security   []map[string][]string `json:"security"`
-		Parameters []struct {
-			Name string `json:"name"`
-			In   string `json:"in"`
-		} `json:"parameters"`
+		Security    []map[string][]string `json:"security"`
+		Parameters  []paramDoc            `json:"parameters"`
 		RequestBody *struct {
 			Content map[string]struct {
 				Schema schemaDoc `json:"schema"`
@@ -36,6 +36,12 @@ type openAPIDoc struct {
 	Components struct {
 		Schemas map[string]schemaDoc `json:"schemas"`
 	} `json:"components"`
+}
+
+type paramDoc struct {
+	Name   string    `json:"name"`
+	In     string    `json:"in"`
+	Schema schemaDoc `json:"schema"`
 }
 
 type schemaDoc struct {
@@ -62,10 +68,37 @@ func fetchOpenAPI(t *testing.T, url string) openAPIDoc {
 
 var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
-// TestOpenAPIMatchesRouter fails when a route Echo serves is missing from
-// the document, or the document names a route Echo does not serve.
+// appServer is the application's Server with every route the service
+// serves (readapi.Routes, as cmd/whitecross wires them), over services
+// that no request of these tests reaches.
+func appServer(t *testing.T) (*readapi.Server, []readapi.Route) {
+	t.Helper()
+	accounts, err := commands.NewAccounts(nil, newTokens(t), commands.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clinic, err := commands.NewClinic(nil, accounts, commands.ClinicConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditor := commands.NewAuditor(nil, nil)
+	routes := readapi.Routes(readapi.Services{Accounts: accounts, Clinic: clinic, Auditor: auditor},
+		readapi.ReadModels{Auditor: auditor})
+	api, err := readapi.New(readapi.Config{Routes: routes, Authenticate: readapi.Authenticator(accounts),
+		Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, routes
+}
+
+// TestOpenAPIMatchesRouter fails when a route the application's Echo
+// router serves is missing from the document, or the document names a
+// route it does not serve.
 func TestOpenAPIMatchesRouter(t *testing.T) {
-	api, srv := mustServe(t, testConfig())
+	api, routes := appServer(t)
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
 	doc := fetchOpenAPI(t, srv.URL)
 
 	var served []string
@@ -94,8 +127,59 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 			t.Errorf("documented, not served: %s", r)
 		}
 	}
-	if len(served) < len(testRoutes())+4 {
-		t.Errorf("Echo serves %d routes: %v", len(served), served)
+	const builtins = 3 // health, readiness, this document
+	if len(served) != len(routes)+builtins {
+		t.Errorf("Echo serves %d routes, the application has %d and %d built in: %v",
+			len(served), len(routes), builtins, served)
+	}
+}
+
+// TestOpenAPIDocumentsParameters: every POST takes Idempotency-Key, and
+// every route's query parameters are in the document, typed.
+func TestOpenAPIDocumentsParameters(t *testing.T) {
+	api, routes := appServer(t)
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	doc := fetchOpenAPI(t, srv.URL)
+
+	queried := 0
+	for _, r := range routes {
+		path := echoParam.ReplaceAllString(r.Path, "{$1}")
+		op, ok := doc.Paths[path][strings.ToLower(r.Method)]
+		if !ok {
+			t.Errorf("%s %s is not documented", r.Method, path)
+			continue
+		}
+		var header, query []string
+		for _, p := range op.Parameters {
+			switch p.In {
+			case "header":
+				header = append(header, p.Name)
+			case "query":
+				query = append(query, p.Name)
+			}
+		}
+		if wantKey := r.Method == http.MethodPost; slices.Contains(header, "Idempotency-Key") != wantKey {
+			t.Errorf("%s %s: header parameters %v; Idempotency-Key wanted on every POST and only there",
+				r.Method, path, header)
+		}
+		var declared []string
+		for _, q := range r.Query {
+			declared = append(declared, q.Name)
+		}
+		if !slices.Equal(query, declared) {
+			t.Errorf("%s %s: query parameters %v documented, %v declared", r.Method, path, query, declared)
+		}
+		queried += len(declared)
+	}
+	students := doc.Paths["/v1/students"]["get"].Parameters
+	if !slices.ContainsFunc(students, func(p paramDoc) bool {
+		return p.Name == "after" && p.In == "query" && p.Schema.Type == "integer"
+	}) {
+		t.Errorf("GET /v1/students parameters: %+v", students)
+	}
+	if queried == 0 {
+		t.Error("no route declares a query parameter")
 	}
 }
 

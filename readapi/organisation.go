@@ -47,7 +47,7 @@ func (h handlers) createDistrict(c echo.Context) error {
 	}
 	id, res, err := h.Accounts.CreateDistrict(c.Request().Context(), principal(c), meta(c), req.Name)
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
 }
@@ -59,7 +59,7 @@ func (h handlers) createSchool(c echo.Context) error {
 	}
 	id, res, err := h.Accounts.CreateSchool(c.Request().Context(), principal(c), meta(c), req.DistrictID, req.Name)
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
 }
@@ -67,7 +67,7 @@ func (h handlers) createSchool(c echo.Context) error {
 func (h handlers) getDistrict(c echo.Context) error {
 	d, err := h.Accounts.District(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, OrganisationResponse{ID: d.ID, Name: d.Name})
 }
@@ -75,7 +75,7 @@ func (h handlers) getDistrict(c echo.Context) error {
 func (h handlers) getSchool(c echo.Context) error {
 	s, err := h.Accounts.School(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, OrganisationResponse{ID: s.ID, Name: s.Name, DistrictID: s.DistrictID})
 }

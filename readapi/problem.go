@@ -244,12 +244,17 @@ type problemError interface {
 	problem() Problem
 }
 
-// problemOf maps err to the problem that answers it. It reports internal
-// when err is a failure of the server, to be logged.
+// problemOf maps err to the problem that answers it: it is the one place
+// where errors become HTTP statuses, so handlers return the errors of
+// commands as they are. It reports internal when err is a failure of the
+// server, to be logged.
 func problemOf(err error) (p Problem, internal bool) {
 	var pe problemError
 	var be *echo.BindingError
 	var he *echo.HTTPError
+	if p, ok := commandProblem(err); ok {
+		return p, false
+	}
 	switch {
 	case errors.As(err, &pe):
 		p = pe.problem()

@@ -48,6 +48,30 @@ func TestProblems(t *testing.T) {
 			status: http.StatusConflict, typ: readapi.TypeConflict},
 		{name: "panic", method: http.MethodGet, path: "/v1/panic",
 			status: http.StatusInternalServerError, typ: readapi.TypeInternal},
+
+		// The errors of commands, as handlers return them.
+		{name: "invalid fields", method: http.MethodPost, path: "/v1/commands/invalid",
+			status: http.StatusBadRequest, typ: readapi.TypeValidation,
+			fields: []readapi.FieldError{
+				{Field: "email", Reason: "is required"},
+				{Field: "schools[0]", Reason: "names no school"},
+			}},
+		{name: "out of scope", method: http.MethodPost, path: "/v1/commands/forbidden",
+			status: http.StatusForbidden, typ: readapi.TypeForbidden},
+		{name: "not found", method: http.MethodPost, path: "/v1/commands/missing",
+			status: http.StatusNotFound, typ: readapi.TypeNotFound},
+		{name: "conflict", method: http.MethodPost, path: "/v1/commands/conflict",
+			status: http.StatusConflict, typ: readapi.TypeConflict},
+		{name: "a rule", method: http.MethodPost, path: "/v1/commands/rule",
+			status: http.StatusUnprocessableEntity, typ: readapi.TypeRuleRefused, checks: []string{"roles"}},
+		{name: "a dose refused", method: http.MethodPost, path: "/v1/commands/dose%20refused",
+			status: http.StatusUnprocessableEntity, typ: readapi.TypeRuleRefused, checks: []string{"allergy"}},
+		{name: "login failed", method: http.MethodPost, path: "/v1/commands/login%20failed",
+			status: http.StatusUnauthorized, typ: readapi.TypeUnauthenticated},
+		{name: "session ended", method: http.MethodPost, path: "/v1/commands/session%20ended",
+			status: http.StatusUnauthorized, typ: readapi.TypeUnauthenticated},
+		{name: "rate limited", method: http.MethodPost, path: "/v1/commands/rate%20limited",
+			status: http.StatusTooManyRequests, typ: readapi.TypeRateLimited},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,10 +46,16 @@ func ReadModelRoutes(rm ReadModels) []Route {
 		{Method: http.MethodGet, Path: "/v1/students",
 			Summary: "Search students by name or number (q), school and grade, within the caller's scope",
 			Access:  Access{Capability: auth.ReadClinical}, Response: StudentList{}, PHI: true,
+			Query: []QueryParam{queryAfter,
+				{Name: "q", Description: "The start of a name or of a student number."},
+				queryID("school", "Only this school's students; the caller's schools when absent."),
+				{Name: "grade", Description: "Only students of this grade."},
+				queryCursor, queryLimit(50, 200)},
 			Handler: h.searchStudents},
 		{Method: http.MethodGet, Path: "/v1/students/:id/access",
 			Summary: "Who read a student's chart, when, what and why, and the refused attempts (newest first)",
 			Access:  Access{Capability: auth.ReadHistory}, Response: AccessList{}, PHI: true,
+			Query:   []QueryParam{queryAfter, queryCursor, queryLimit(100, 500)},
 			Handler: h.accessOf},
 	}
 	routes = append(routes, h.chartRoutes()...)

@@ -1,6 +1,8 @@
 package readapi
 
 import (
+	"fmt"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/whitecross/whitecross/auth"
@@ -52,4 +54,33 @@ type QueryParam struct {
 	Format      string
 	Description string
 	Required    bool
+}
+
+// The query parameters that many routes read.
+var (
+	// queryAfter is read by every query on read models (waitAfter).
+	queryAfter = QueryParam{Name: "after", Type: "integer",
+		Description: "A log position, from a command's answer: the query first waits, up to 2 seconds, " +
+			"until the read models have applied it, and answers X-Read-Model-Behind: true when they have not."}
+	queryCursor = QueryParam{Name: "cursor",
+		Description: "The next of the previous page, to read the page after it."}
+)
+
+// queryLimit is the page size of a list, from 1 to most, def when absent.
+func queryLimit(def, most int) QueryParam {
+	return QueryParam{Name: "limit", Type: "integer",
+		Description: fmt.Sprintf("The most items of the page, 1 to %d; %d when absent.", most, def)}
+}
+
+// queryID is a parameter that names something by its ID.
+func queryID(name, description string) QueryParam {
+	return QueryParam{Name: name, Format: "uuid", Description: description}
+}
+
+// Routes returns every route of the application: AppRoutes, then the
+// queries on read models (ReadModelRoutes). The service serves these,
+// and the tests of the OpenAPI document and of the authorization matrix
+// walk them.
+func Routes(s Services, rm ReadModels) []Route {
+	return append(AppRoutes(s), ReadModelRoutes(rm)...)
 }

@@ -16,7 +16,9 @@ import (
 // openAPIPath is where the OpenAPI document is served.
 const openAPIPath = "/v1/openapi.json"
 
-// builtinRoutes are the routes every Server has besides cfg.Routes.
+// builtinRoutes are the routes every Server has besides cfg.Routes. The
+// metrics are not among them: they have a listener of their own
+// (Config.MetricsAddr).
 func (s *Server) builtinRoutes() []Route {
 	public := Access{Public: true}
 	return []Route{{
@@ -33,15 +35,6 @@ func (s *Server) builtinRoutes() []Route {
 		Access:   public,
 		Response: readiness{},
 		Handler:  s.readyz,
-	}, {
-		// Prometheus scrapes without a user's token. The metrics carry no
-		// PHI (route patterns, never paths), but the endpoint should still
-		// be reachable only from the monitoring network.
-		Method:  http.MethodGet,
-		Path:    "/metrics",
-		Summary: "Prometheus metrics, text format. No PHI; firewall it from the public network.",
-		Access:  public,
-		Handler: s.metricsHandler(),
 	}, {
 		Method:   http.MethodGet,
 		Path:     openAPIPath,

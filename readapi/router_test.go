@@ -93,7 +93,7 @@ func TestRoutesIncludeBuiltins(t *testing.T) {
 		got = append(got, r.Method+" "+r.Path)
 	}
 	for _, want := range []string{
-		"GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.json",
+		"GET /healthz", "GET /readyz", "GET /v1/openapi.json",
 		"GET /v1/things/:id", "POST /v1/things",
 	} {
 		if !slices.Contains(got, want) {

@@ -48,7 +48,7 @@ func (h handlers) changePassword(c echo.Context) error {
 	_, err := h.Accounts.ChangePassword(c.Request().Context(), principal(c), meta(c),
 		req.CurrentPassword, req.NewPassword)
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -56,7 +56,7 @@ func (h handlers) changePassword(c echo.Context) error {
 func (h handlers) totpSecret(c echo.Context) error {
 	u, err := h.Accounts.User(c.Request().Context(), principal(c), principal(c).UserID)
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	secret, uri, err := auth.NewTOTPSecret(u.Email)
 	if err != nil {
@@ -71,7 +71,7 @@ func (h handlers) enrollTOTP(c echo.Context) error {
 		return err
 	}
 	if _, err := h.Accounts.EnrollTOTP(c.Request().Context(), principal(c), meta(c), req.Secret, req.Code); err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }

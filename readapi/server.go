@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/whitecross/whitecross/auth"
@@ -51,9 +52,15 @@ type Config struct {
 	// and responses carry Strict-Transport-Security.
 	TLSCert string
 	TLSKey  string
-	// Metrics is where the server registers its metrics and which GET
-	// /metrics serves. Nil: a new registry.
+	// Metrics is where the server registers its metrics, which GET
+	// /metrics serves on MetricsAddr. Nil: a new registry.
 	Metrics *prometheus.Registry
+	// MetricsAddr is where Serve answers GET /metrics, on a listener of
+	// its own and in plain HTTP, never on the API's: Prometheus scrapes
+	// without a user's token, so this address belongs on the monitoring
+	// network. Empty: no metrics listener (MetricsHandler still serves
+	// them to whoever mounts it).
+	MetricsAddr string
 	// Checks are run by GET /readyz, by name, each within CheckTimeout.
 	Checks       map[string]Check
 	CheckTimeout time.Duration // default 2s
@@ -130,7 +137,7 @@ type Server struct {
 }
 
 // New builds the middleware and registers the built-in routes (health,
-// readiness, metrics, the OpenAPI document) and cfg.Routes. It returns
+// readiness, the OpenAPI document) and cfg.Routes. It returns
 // an error when cfg does not validate.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
@@ -167,49 +174,107 @@ func (s *Server) Handler() http.Handler { return s.echo }
 // Routes returns every registered route, the built-in ones included.
 func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
-// Registry returns the Prometheus registry that GET /metrics serves, for
-// other packages to register their metrics in.
+// Registry returns the Prometheus registry that the metrics listener
+// serves, for other packages to register their metrics in.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // shutdownGrace is how long requests in flight may take to finish once
 // Serve's context ends.
 const shutdownGrace = 10 * time.Second
 
-// Serve answers on addr until ctx ends, then shuts down gracefully,
-// letting requests in flight finish for up to 10 seconds.
+// Serve answers on addr, and the metrics on Config.MetricsAddr when set,
+// until ctx ends, then shuts down gracefully, letting requests in flight
+// finish for up to 10 seconds. It listens on every address before it
+// serves any, so that an address in use fails it at once.
 func (s *Server) Serve(ctx context.Context, addr string) error {
-	srv, err := s.httpServer()
+	api, err := s.httpServer()
 	if err != nil {
 		return err
 	}
-	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	servers := []*http.Server{api}
+	addrs := []string{addr}
+	if s.cfg.MetricsAddr != "" {
+		servers = append(servers, s.metricsServer())
+		addrs = append(addrs, s.cfg.MetricsAddr)
+	}
+	listeners := make([]net.Listener, 0, len(addrs))
+	for _, a := range addrs {
+		ln, err := new(net.ListenConfig).Listen(ctx, "tcp", a)
+		if err != nil {
+			for _, open := range listeners {
+				open.Close()
+			}
+			return fmt.Errorf("listen: %w", err)
+		}
+		listeners = append(listeners, ln)
 	}
 
-	errc := make(chan error, 1)
-	go func() {
-		if srv.TLSConfig != nil {
-			errc <- srv.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- srv.Serve(ln)
-	}()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- serveOn(srv, listeners[i]) }()
+	}
+	var failed error
 	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+	case failed = <-errc:
 	case <-ctx.Done():
 	}
+	return errors.Join(failed, shutdown(ctx, servers, errc, failed != nil))
+}
 
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+// serveOn serves srv on ln, over TLS when srv has a TLS configuration.
+func serveOn(srv *http.Server, ln net.Listener) error {
+	var err error
+	if srv.TLSConfig != nil {
+		err = srv.ServeTLS(ln, "", "")
+	} else {
+		err = srv.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve: %w", err)
+}
+
+// shutdown stops servers, letting requests in flight finish for up to
+// shutdownGrace, and collects the end of each serveOn from errc; one has
+// ended already when oneEnded.
+func shutdown(ctx context.Context, servers []*http.Server, errc <-chan error, oneEnded bool) error {
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.Shutdown(grace); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown: %w", err))
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	running := len(servers)
+	if oneEnded {
+		running--
 	}
-	return nil
+	for range running {
+		errs = append(errs, <-errc)
+	}
+	return errors.Join(errs...)
+}
+
+// MetricsHandler serves the registry in the Prometheus text format at
+// /metrics, and 404 elsewhere: what Serve answers on MetricsAddr.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// metricsServer is the http.Server of the metrics listener.
+func (s *Server) metricsServer() *http.Server {
+	return &http.Server{
+		Handler:           s.MetricsHandler(),
+		ReadHeaderTimeout: min(5*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          log.New(serverLog{s.cfg.Logger}, "", 0),
+	}
 }
 
 // httpServer returns the http.Server that Serve runs, with its timeouts

@@ -120,7 +120,7 @@ func (h handlers) enrol(c echo.Context) error {
 		Grade: domain.Grade(r.Grade), Gender: domain.Gender(r.Gender), EnrolledOn: domain.Date(r.EnrolledOn),
 	})
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return written(c, id, res)
 }
@@ -133,7 +133,7 @@ func (h handlers) transfer(c echo.Context) error {
 	res, err := h.Clinic.Transfer(c.Request().Context(), principal(c), meta(c), c.Param("id"),
 		r.ToSchoolID, domain.Date(r.On))
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return written(c, c.Param("id"), res)
 }
@@ -170,7 +170,7 @@ func (h handlers) onChart(read changeReader, run chartRunner) echo.HandlerFunc {
 		}
 		res, err := run(c.Request().Context(), principal(c), meta(c), c.Param("id"), change)
 		if err != nil {
-			return fromCommand(err)
+			return err
 		}
 		return written(c, c.Param("id"), res)
 	}

@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +18,8 @@ type CreateUserRequest struct {
 	Roles       []domain.Role `json:"roles"`
 	Schools     []string      `json:"schools,omitempty"`
 	District    string        `json:"district,omitempty"`
-	Password    string        `json:"password,omitempty"`
+	// Password is required: it follows the password policy.
+	Password string `json:"password"`
 }
 
 // UserResponse is an account as administrators see it: never its password
@@ -33,6 +35,23 @@ type UserResponse struct {
 	Locked      bool          `json:"locked"`
 	TOTP        bool          `json:"totp_enrolled"`
 	Revision    uint64        `json:"revision"`
+}
+
+// SessionInfo is one open session of an account.
+type SessionInfo struct {
+	ID        string    `json:"id"`
+	StartedAt time.Time `json:"started_at"`
+	// RenewedAt is the time of the start or the latest refresh.
+	RenewedAt time.Time `json:"renewed_at"`
+	// IdleAt and ExpiresAt are when the session ends: without a refresh,
+	// and in any case.
+	IdleAt    time.Time `json:"idle_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SessionList is the answer of GET /v1/users/{id}/sessions.
+type SessionList struct {
+	Sessions []SessionInfo `json:"sessions"`
 }
 
 // RolesRequest names roles to assign.
@@ -69,6 +88,14 @@ func (h handlers) userRoutes() []Route {
 			Access: manage, Request: DeactivateRequest{}, Response: Written{}, Handler: h.changeUser(deactivate)},
 		{Method: http.MethodPost, Path: "/v1/users/:id/unlock", Summary: "Unlock an account locked after failed logins",
 			Access: manage, Response: Written{}, Handler: h.changeUser(unlock)},
+		{Method: http.MethodGet, Path: "/v1/users/:id/sessions", Summary: "The account's open sessions",
+			Access: manage, Response: SessionList{}, Handler: h.userSessions},
+		{Method: http.MethodDelete, Path: "/v1/users/:id/sessions",
+			Summary: "End every session of an account: its access tokens stop working within a minute",
+			Access:  manage, Response: Written{}, Handler: h.revokeSessions},
+		{Method: http.MethodDelete, Path: "/v1/users/:id/sessions/:session",
+			Summary: "End one session of an account: its access tokens stop working within a minute",
+			Access:  manage, Response: Written{}, Handler: h.revokeSession},
 	}
 }
 
@@ -83,7 +110,7 @@ func (h handlers) createUser(c echo.Context) error {
 		Schools: req.Schools, District: req.District, Password: req.Password,
 	})
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, Written{ID: id, Position: res.Position})
 }
@@ -91,7 +118,7 @@ func (h handlers) createUser(c echo.Context) error {
 func (h handlers) getUser(c echo.Context) error {
 	u, err := h.Accounts.User(c.Request().Context(), principal(c), c.Param("id"))
 	if err != nil {
-		return fromCommand(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, UserResponse{
 		ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Roles: u.Roles, Schools: u.Schools,
@@ -111,7 +138,7 @@ func (h handlers) changeUser(read userChange) echo.HandlerFunc {
 		}
 		res, err := h.Accounts.ChangeUser(c.Request().Context(), principal(c), meta(c), c.Param("id"), change)
 		if err != nil {
-			return fromCommand(err)
+			return err
 		}
 		return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
 	}
@@ -153,4 +180,34 @@ func deactivate(c echo.Context, _ auth.Principal) (commands.UserChange, error) {
 
 func unlock(_ echo.Context, actor auth.Principal) (commands.UserChange, error) {
 	return func(u *domain.User) ([]domain.Event, error) { return u.Unlock(actor.UserID) }, nil
+}
+
+func (h handlers) userSessions(c echo.Context) error {
+	open, err := h.Accounts.Sessions(c.Request().Context(), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := SessionList{Sessions: make([]SessionInfo, 0, len(open))}
+	for _, s := range open {
+		out.Sessions = append(out.Sessions, SessionInfo{ID: s.ID, StartedAt: s.StartedAt,
+			RenewedAt: s.RenewedAt, IdleAt: s.IdleAt(time.Time{}), ExpiresAt: s.ExpiresAt()})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) revokeSessions(c echo.Context) error {
+	res, err := h.Accounts.RevokeSessions(c.Request().Context(), principal(c), meta(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Written{ID: c.Param("id"), Position: res.Position})
+}
+
+func (h handlers) revokeSession(c echo.Context) error {
+	res, err := h.Accounts.RevokeSession(c.Request().Context(), principal(c), meta(c),
+		c.Param("id"), c.Param("session"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Written{ID: c.Param("session"), Position: res.Position})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
+	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -129,10 +130,16 @@ func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts,
 	})
 }
 
-// appRoutes returns the application's routes over accounts and d's log,
-// with login limited to 10 attempts a minute per address typed and 30 per
-// client address, and the medication rules c configures.
-func appRoutes(c config, accounts *commands.Accounts, d *deps) ([]readapi.Route, error) {
+// appRoutes returns every route of the application over accounts, d's
+// log and the read models runner keeps, with login limited to 10 attempts
+// a minute per address typed and 30 per client address, and the
+// medication rules c configures.
+func appRoutes(
+	c config,
+	accounts *commands.Accounts,
+	d *deps,
+	runner *projections.Runner,
+) ([]readapi.Route, error) {
 	clinic, err := commands.NewClinic(d.store, accounts, clinicConfig(c))
 	if err != nil {
 		return nil, err
@@ -145,8 +152,13 @@ func appRoutes(c config, accounts *commands.Accounts, d *deps) ([]readapi.Route,
 	if err != nil {
 		return nil, err
 	}
-	return readapi.AppRoutes(readapi.Services{
-		Accounts: accounts, Clinic: clinic, Auditor: commands.NewAuditor(d.store, nil), Log: d.store,
+	auditor := commands.NewAuditor(d.store, nil)
+	return readapi.Routes(readapi.Services{
+		Accounts: accounts, Clinic: clinic, Auditor: auditor, Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,
+	}, readapi.ReadModels{
+		Runner: runner, DB: d.pool, Auditor: auditor,
+		// The doses due are judged by the windows the commands use.
+		Medication: clinicConfig(c).Medication,
 	}), nil
 }

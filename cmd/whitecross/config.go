@@ -21,6 +21,7 @@ type config struct {
 	DBRole         string // role the service assumes on DatabaseURL
 	EventStore     string // "postgres" or an esdb:// URL
 	HTTPAddr       string
+	MetricsAddr    string // "" when metrics are off
 	LogLevel       string
 
 	TokenKeyFile    string // Ed25519 PEM; made on first start when missing
@@ -58,6 +59,7 @@ func loadConfig() config {
 		DBRole:          env("WHITECROSS_DB_ROLE", migrations.AppRole),
 		EventStore:      env("WHITECROSS_EVENTSTORE", "postgres"),
 		HTTPAddr:        env("WHITECROSS_HTTP_ADDR", ":8080"),
+		MetricsAddr:     env("WHITECROSS_METRICS_ADDR", "127.0.0.1:9464"),
 		LogLevel:        env("WHITECROSS_LOG_LEVEL", "info"),
 		TokenKeyFile:    env("WHITECROSS_TOKEN_KEY_FILE", ""),
 		SecretKeyFile:   env("WHITECROSS_SECRET_KEY_FILE", ""),

@@ -6,6 +6,7 @@
 //	whitecross users add create an account, the first administrator
 //	whitecross keys      make the key that signs the ledger's checkpoints
 //	whitecross ledger    seal the log and sign a checkpoint now
+//	whitecross log       print the log's events: positions, types, actors
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -32,6 +33,7 @@ var subcommands = []command{
 	{"migrate", "apply database migrations", runMigrate},
 	{"verify", "recompute every hash of the event log and check every chain", runVerify},
 	{"users", "users add: create an account (the first administrator)", runUsers},
+	{"log", "log [--stream NAME] [--from POS] [--limit N]: the events, identifiers only", runLog},
 	{"projections", "projections status: every read model's position, lag and state", runProjections},
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},

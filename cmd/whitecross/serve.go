@@ -7,7 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/migrations"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -17,8 +16,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := c.flags("serve", stderr)
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address to listen on (WHITECROSS_HTTP_ADDR)")
 	c.medicationFlags(fs)
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr,
+		`address of the Prometheus metrics, on a listener of their own; "off" for none (WHITECROSS_METRICS_ADDR)`)
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
 	}
 	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {
 		return err
@@ -37,11 +41,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	routes, err := appRoutes(c, accounts, d)
-	if err != nil {
-		return err
-	}
-
 	registry := prometheus.NewRegistry()
 	runner, err := newRunner(d, registry)
 	if err != nil {
@@ -54,9 +53,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopRunner()
 		<-runnerDone
 	}()
-	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{
-		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
-	})...)
+	routes, err := appRoutes(c, accounts, d, runner)
+	if err != nil {
+		return err
+	}
 
 	sealing, err := startSealing(runCtx, c, d)
 	if err != nil {
@@ -70,6 +70,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	api, err := readapi.New(readapi.Config{
 		Metrics:        registry,
+		MetricsAddr:    c.MetricsAddr,
 		Logger:         log,
 		Routes:         routes,
 		Authenticate:   readapi.Authenticator(accounts),
@@ -96,7 +97,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log.Info().Str("addr", c.HTTPAddr).Str("eventstore", backendName(c)).Msg("serving")
+	log.Info().Str("addr", c.HTTPAddr).Str("metrics_addr", c.MetricsAddr).
+		Str("eventstore", backendName(c)).Msg("serving")
 	err = api.Serve(ctx, c.HTTPAddr)
 	log.Info().Msg("stopped")
 	return err

@@ -32,7 +32,8 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
 	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
 	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
-	addr := freeAddr(t)
+	addr, metrics := freeAddr(t), freeAddr(t)
+	t.Setenv("WHITECROSS_METRICS_ADDR", metrics)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
@@ -70,6 +71,14 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(key), "whitecross.local/log+") {
 		t.Errorf("GET /v1/ledger/key: status %d, %q", resp.StatusCode, key)
+	}
+	resp, err = http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /metrics on the metrics address: status %d", resp.StatusCode)
 	}
 	resp, err = http.Get(base + "/no-such-route")
 	if err != nil {

@@ -48,6 +48,9 @@ func runUsersAdd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
+	if password == "" {
+		return errNoPassword
+	}
 
 	d, err := openDeps(ctx, c)
 	if err != nil {
@@ -75,6 +78,11 @@ func runUsersAdd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fmt.Fprintf(stdout, "created account %s at log position %d\n", id, res.Position)
 	return nil
 }
+
+// errNoPassword refuses an account without a password: nothing could set
+// one later, and it could never log in.
+var errNoPassword = errors.New("no password given: type it at the prompt, " +
+	"or send it as the first line of standard input")
 
 // describe lists every field a domain refusal names, one per line.
 func describe(err error) error {
@@ -105,7 +113,7 @@ func roleNames() string {
 }
 
 // readPassword asks twice on a terminal, or takes standard input's first
-// line otherwise.
+// line otherwise; "" when there is none.
 func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stderr, "Password: ")

@@ -114,6 +114,7 @@ func TestNewUserWalkthrough(t *testing.T) {
 	t.Setenv("WHITECROSS_APP_DATABASE_URL", "")
 	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
 	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
+	t.Setenv("WHITECROSS_METRICS_ADDR", "off")
 
 	const adminPassword = "Sysadmin-Pass-2026!"
 	const staffPassword = "Staff-Passphrase-2026#"
@@ -162,6 +163,19 @@ func TestNewUserWalkthrough(t *testing.T) {
 		District: district.ID, Password: staffPassword}, &officer)
 	nurseToken := c.login("nurse@district.example", staffPassword)
 	officerToken := c.login("privacy@district.example", staffPassword)
+
+	// Each step so far is an event in the log, as `whitecross log` shows.
+	_, rows, _ := logCLI(t, db)
+	steps := []string{"UserCreated", "EmailReserved", "LoginSucceeded", "SessionStarted",
+		"DistrictCreated", "SchoolCreated", "UserCreated", "EmailReserved"}
+	types := column(rows, 3)
+	for i, step := range steps {
+		at := slices.Index(types, step)
+		if at < 0 {
+			t.Fatalf("step %d, %s, is not in the log after the earlier steps: %v", i, step, column(rows, 3))
+		}
+		types = types[at+1:]
+	}
 
 	// The nurse's scenario: a life-threatening penicillin allergy, then
 	// amoxicillin refused.
