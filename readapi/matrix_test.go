@@ -94,7 +94,8 @@ func newWorld(t testing.TB) *world {
 	pool := db.AppPool(t)
 	w.db = pool
 	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
-		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{})
+		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{},
+		projections.Activity{}, projections.Disclosures{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func newWorld(t testing.TB) *world {
 		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
 	})
 	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor,
-		Now: w.clock.Now})...)
+		Log: l, Now: w.clock.Now})...)
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       routes,
@@ -398,6 +399,14 @@ var matrix = map[string]matrixCase{
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
 		only(200, co)},
+	"GET /v1/users/:id/activity": {func(w *world, in bool) (string, any) {
+		return "/v1/users/" + w.target(in) + "/activity", nil
+	}, only(200, co)},
+	"POST /v1/students/:id/disclosures": {func(w *world, in bool) (string, any) {
+		return "/v1/students/" + w.student(in) + "/disclosures", readapi.DisclosureRequest{
+			Recipient: "County health department", What: "immunization record",
+			Purpose: "outbreak follow-up", At: w.clock.Now().Add(-time.Hour).Format(time.RFC3339)}
+	}, only(201, co)},
 }
 
 // TestAuthorizationMatrix calls every route as every role, on a target in

@@ -54,7 +54,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		<-runnerDone
 	}()
 	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{
-		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
+		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil), Log: store,
 	})...)
 
 	sealing, err := startSealing(runCtx, c, d)
