@@ -37,6 +37,10 @@ const (
 	ReviewBreakGlass Capability = "breakglass.review"
 	// ReadHistory replays students' histories and access reports.
 	ReadHistory Capability = "history.read"
+	// RecordDisclosures records a disclosure of a student's health
+	// information made outside the system, for the accounting of
+	// disclosures.
+	RecordDisclosures Capability = "disclosures.record"
 	// ReadAuditLog reads the log itself, its checkpoints and exports.
 	ReadAuditLog Capability = "auditlog.read"
 	// OperateSystem sees the system's health and runs its tools; no
@@ -56,8 +60,8 @@ var policy = map[domain.Role][]Capability{
 		ManageRoster, ManageUsers, ReadUsers, ManageOrganisation, ReadOrganisation,
 	},
 	domain.RoleComplianceOfficer: {
-		ReadClinical, OpenBreakGlass, ReviewBreakGlass, ReadHistory, ReadAuditLog,
-		ReadUsers, ReadOrganisation,
+		ReadClinical, OpenBreakGlass, ReviewBreakGlass, ReadHistory, RecordDisclosures,
+		ReadAuditLog, ReadUsers, ReadOrganisation,
 	},
 	domain.RoleAuditor: {
 		ReadAuditLog, ReadOrganisation,

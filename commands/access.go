@@ -11,8 +11,8 @@ import (
 	"github.com/whitecross/whitecross/eventstore"
 )
 
-// Auditor records every access to health information, and every refused
-// attempt, as events in the log.
+// Auditor records every access to health information, every refused
+// attempt and every disclosure outside the system, as events in the log.
 type Auditor struct {
 	store Store
 	now   func() time.Time

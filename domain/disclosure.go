@@ -53,3 +53,74 @@ func init() {
 		PHIDisclosed{}.EventType(): decodeAs[PHIDisclosed],
 	})
 }
+
+// RecordDisclosure is the command that records a disclosure made outside
+// the system (kind other) of one student's health information.
+type RecordDisclosure struct {
+	DisclosureID string
+	ActorID      string
+	ActorRole    Role
+	StudentID    string
+	// Recipient (1 to 200 characters, one line), What and Purpose (1 to
+	// 2,000 characters each) are trimmed by NewDisclosure.
+	Recipient string
+	What      string
+	Purpose   string
+	// At is when the information was disclosed, an RFC 3339 time no later
+	// than now.
+	At string
+}
+
+// The bounds of a disclosure's free text.
+var (
+	recipientRule  = textRule{min: 1, max: 200}
+	disclosureRule = textRule{min: 1, max: 2000, multiline: true}
+)
+
+// NewDisclosure returns the PHIDisclosed that records cmd at now, or the
+// refusal of each invalid field (Errors, CodeInvalid): disclosure_id,
+// actor_id and student_id IDs, recipient, what and purpose within their
+// bounds, at a time that is not after now. That the actor may record it
+// and that the student exists are the caller's to check.
+func NewDisclosure(cmd RecordDisclosure, now time.Time) ([]Event, error) {
+	var errs Errors
+	errs.add(checkID("disclosure_id", cmd.DisclosureID, true))
+	errs.add(checkID("actor_id", cmd.ActorID, true))
+	errs.add(checkID("student_id", cmd.StudentID, true))
+	trimText(&errs, "recipient", &cmd.Recipient, recipientRule)
+	trimText(&errs, "what", &cmd.What, disclosureRule)
+	trimText(&errs, "purpose", &cmd.Purpose, disclosureRule)
+	at, atErr := checkDisclosedAt(cmd.At, now)
+	errs.add(atErr)
+	if errs != nil {
+		return nil, errs
+	}
+
+	return []Event{PHIDisclosed{
+		DisclosureID: cmd.DisclosureID,
+		Kind:         DisclosureOther,
+		ActorID:      cmd.ActorID,
+		ActorRole:    cmd.ActorRole,
+		StudentIDs:   []string{cmd.StudentID},
+		Recipient:    cmd.Recipient,
+		What:         cmd.What,
+		Purpose:      cmd.Purpose,
+		At:           at,
+	}}, nil
+}
+
+// checkDisclosedAt returns the time s holds, in UTC, or the refusal of
+// the field at: absent, malformed, or after now.
+func checkDisclosedAt(s string, now time.Time) (time.Time, *Error) {
+	if s == "" {
+		return time.Time{}, invalid("at", "is required")
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, invalid("at", "must be a time as 2006-01-02T15:04:05Z07:00")
+	}
+	if at.After(now) {
+		return time.Time{}, invalid("at", "must not be in the future")
+	}
+	return at.UTC(), nil
+}

@@ -124,18 +124,5 @@ func TestMedicationsRebuildMatchesLive(t *testing.T) {
 		Counted: 6, By: nurseID, WitnessID: newID(), At: at("1 15:00")},
 		domain.DiscrepancyRecorded{DrugName: "Diazepam", Expected: 7, Counted: 6,
 			At: at("1 15:00"), By: nurseID, Context: domain.DiscrepancyAtShiftCount})
-	h.Sync()
-	live := h.Snapshot()
-	for table, rows := range live {
-		if len(rows) == 0 {
-			t.Errorf("%s is empty", table)
-		}
-	}
-
-	for _, p := range h.Projections {
-		if err := h.Runner.Rebuild(t.Context(), p.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	equalRows(t, h.Snapshot(), live)
+	rebuildMatchesLive(t, h)
 }

@@ -156,3 +156,24 @@ func equalRows(t *testing.T, got, want map[string][]string) {
 		}
 	}
 }
+
+// rebuildMatchesLive brings h's live projections up to the log's head,
+// checks that none of their tables is empty, rebuilds each, and fails t
+// unless the rebuilt tables hold the live rows.
+func rebuildMatchesLive(t *testing.T, h *projectiontest.Harness) {
+	t.Helper()
+	h.Sync()
+	live := h.Snapshot()
+	for table, rows := range live {
+		if len(rows) == 0 {
+			t.Errorf("%s is empty", table)
+		}
+	}
+
+	for _, p := range h.Projections {
+		if err := h.Runner.Rebuild(t.Context(), p.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	equalRows(t, h.Snapshot(), live)
+}

@@ -18,7 +18,8 @@ import (
 // then compares the live tables, row by row, with a fresh rebuild.
 func TestRebuildMatchesLive(t *testing.T) {
 	h := projectiontest.New(t, projectiontest.Live, fast,
-		projections.Students{}, counter{name: "counted"})
+		projections.Students{}, counter{name: "counted"},
+		projections.Activity{}, projections.Disclosures{})
 	h.Start(t.Context())
 	schools := []string{newID(), newID()}
 	for i := range 20 {
@@ -63,13 +64,20 @@ func TestRebuildMatchesLive(t *testing.T) {
 	if got := len(afterLive[projections.StudentsTable]); got != 70 {
 		t.Errorf("%d students, want 70", got)
 	}
+	if got := len(afterLive[projections.ActivityTable]); got < 70 {
+		t.Errorf("%d rows of activity, want at least one per student", got)
+	}
 	if leftovers := rebuildNames(t, h); len(leftovers) > 0 {
 		t.Errorf("names with the rebuild suffix left: %q", leftovers)
 	}
 }
 
-// appendStudent appends the history of student i: an enrolment, and for
-// some a transfer, an update or a withdrawal.
+// registrars are the accounts that append the students' histories.
+var registrars = []string{newID(), newID()}
+
+// appendStudent appends the history of student i, by one of the
+// registrars: an enrolment, and for some a transfer, an update or a
+// withdrawal.
 func appendStudent(t testing.TB, log eventstore.Store, i int, schools []string) error {
 	id := newID()
 	events := []domain.Event{enrolment(id, schools[i%2], fmt.Sprintf("Given%d", i),
@@ -92,7 +100,8 @@ func appendStudent(t testing.TB, log eventstore.Store, i int, schools []string) 
 		if err != nil {
 			return err
 		}
-		data[j] = eventstore.EventData{Type: typ, SchemaVersion: version, Data: payload}
+		data[j] = eventstore.EventData{Type: typ, SchemaVersion: version, Data: payload,
+			Metadata: eventstore.Metadata{ActorID: registrars[i%2], ActorRole: "nurse"}}
 	}
 	_, err := log.Append(t.Context(), domain.StudentStream(id), eventstore.NoStream, data...)
 	return err

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/whitecross/whitecross/auth"
 	"github.com/whitecross/whitecross/domain"
@@ -66,16 +68,27 @@ func TestEveryPHIRouteRecordsOneAccess(t *testing.T) {
 			continue
 		}
 		path, body := row.request(w, true)
-		before := w.head()
-		got := w.call(r.Method, path, w.tokens[callerFor(r)], body, nil)
-		if got != http.StatusOK {
-			t.Errorf("%s %s: status %d", r.Method, path, got)
-			continue
+		paths := []string{path}
+		// A chart read as of a time is a read of its own.
+		if slices.ContainsFunc(r.Query, func(q readapi.QueryParam) bool { return q.Name == "as_of" }) {
+			sep := "?"
+			if strings.Contains(path, "?") {
+				sep = "&"
+			}
+			paths = append(paths, path+sep+"as_of="+time.Now().Add(time.Minute).UTC().Format(time.RFC3339))
 		}
-		if n := count(w.typesSince(before), "PHIAccessed"); n != 1 {
-			t.Errorf("%s %s appended %d access events, want 1", r.Method, path, n)
+		for _, path := range paths {
+			before := w.head()
+			got := w.call(r.Method, path, w.tokens[callerFor(r)], body, nil)
+			if got != http.StatusOK {
+				t.Errorf("%s %s: status %d", r.Method, path, got)
+				continue
+			}
+			if n := count(w.typesSince(before), "PHIAccessed"); n != 1 {
+				t.Errorf("%s %s appended %d access events, want 1", r.Method, path, n)
+			}
+			checked++
 		}
-		checked++
 	}
 	if checked == 0 {
 		t.Fatal("no PHI route was checked")

@@ -24,7 +24,7 @@ func (h readModelHandlers) chartRoutes() []Route {
 		Method: http.MethodGet, Path: "/v1/students/:id",
 		Summary: "A student's whole chart, within the caller's scope or under an active break-glass grant",
 		Access:  Access{Capability: auth.ReadClinical}, Response: ChartResponse{}, PHI: true,
-		Query:   []QueryParam{queryAfter},
+		Query:   []QueryParam{queryAfter, asOfParam},
 		Handler: h.chart,
 	}}
 }
@@ -33,6 +33,9 @@ func (h readModelHandlers) chartRoutes() []Route {
 // read model, once the caller's scope allows it and the access is
 // recorded.
 func (h readModelHandlers) chart(c echo.Context) error {
+	if c.QueryParams().Has("as_of") {
+		return h.chartAsOf(c)
+	}
 	if err := h.waitAfter(c); err != nil {
 		return err
 	}

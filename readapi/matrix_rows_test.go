@@ -470,8 +470,22 @@ func readRows() map[string]matrixCase {
 		"GET /v1/schools/:id/controlled-stock": row(read(school("/controlled-stock")), reads),
 		"GET /v1/access/break-glass": row(read(func(*world, bool) string { return "/v1/access/break-glass" }),
 			expect{ok: 200, in: roles(co), out: roles(co)}),
+		"GET /v1/students/:id/history":     row(read(student("/history")), investigates),
+		"GET /v1/students/:id/disclosures": row(read(student("/disclosures")), investigates),
+		"GET /v1/users/:id/activity": row(read(func(w *world, in bool) string {
+			return "/v1/users/" + w.target(in) + "/activity"
+		}), investigates),
+		"POST /v1/students/:id/disclosures": row(func(w *world, in bool) (string, any) {
+			return "/v1/students/" + w.student(in) + "/disclosures", readapi.DisclosureRequest{
+				Recipient: "County health department", What: "immunization record",
+				Purpose: "outbreak follow-up", At: w.clock.Now().Add(-time.Hour).Format(time.RFC3339)}
+		}, expect{ok: 201, in: roles(co), out: roles(co)}),
 	}
 }
+
+// investigates is the row of the compliance officer's reads: any student,
+// any account, in scope or out of it; nobody else.
+var investigates = expect{ok: 200, in: roles(co), out: roles(co)}
 
 // target makes a fresh nurse account at the caller's school or another
 // district's, so that each call changes an account of its own.

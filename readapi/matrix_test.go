@@ -92,7 +92,8 @@ func newWorld(t testing.TB) *world {
 	pool := db.AppPool(t)
 	w.db = pool
 	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
-		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{})
+		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{},
+		projections.Activity{}, projections.Disclosures{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func newWorld(t testing.TB) *world {
 	auditor := commands.NewAuditor(l, w.clock.Now)
 	routes := readapi.Routes(readapi.Services{
 		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
-	}, readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor, Now: w.clock.Now})
+	}, readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor, Log: l, Now: w.clock.Now})
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       w.noteQueries(routes),

@@ -19,6 +19,9 @@ type ReadModels struct {
 	Runner  *projections.Runner
 	DB      projections.Querier
 	Auditor *commands.Auditor
+	// Log is the event log, which histories and charts as of a time are
+	// folded from.
+	Log projections.StreamReader
 	// Now is the clock of the queries that depend on the time of day; nil
 	// means time.Now. Medication sets their dose windows; a zero window
 	// takes its default.
@@ -61,6 +64,7 @@ func ReadModelRoutes(rm ReadModels) []Route {
 	routes = append(routes, h.chartRoutes()...)
 	routes = append(routes, h.breakGlassReviewRoutes()...)
 	routes = append(routes, h.medicationReadRoutes()...)
+	routes = append(routes, h.historyRoutes()...)
 	return routes
 }
 

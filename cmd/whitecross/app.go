@@ -157,7 +157,7 @@ func appRoutes(
 		Accounts: accounts, Clinic: clinic, Auditor: auditor, Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,
 	}, readapi.ReadModels{
-		Runner: runner, DB: d.pool, Auditor: auditor,
+		Runner: runner, DB: d.pool, Auditor: auditor, Log: d.store,
 		// The doses due are judged by the windows the commands use.
 		Medication: clinicConfig(c).Medication,
 	}), nil

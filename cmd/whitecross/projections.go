@@ -17,7 +17,8 @@ import (
 func readModels(store eventstore.Store) []projections.Projection {
 	return []projections.Projection{projections.Students{}, projections.Access{},
 		projections.NewCharts(store), projections.BreakGlass{},
-		projections.Medications{}, projections.ControlledStock{}}
+		projections.Medications{}, projections.ControlledStock{},
+		projections.Activity{}, projections.Disclosures{}}
 }
 
 // newRunner returns the projection runner over d's pool and log.
