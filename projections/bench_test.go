@@ -89,8 +89,7 @@ func BenchmarkRebuildClinical(b *testing.B) {
 // serviceProjections returns, fresh, every projection the service runs,
 // reading streams from log where one needs to.
 func serviceProjections(log projections.StreamReader) []projections.Projection {
-	return []projections.Projection{projections.Students{}, projections.Access{}, projections.NewCharts(log),
-		projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{}}
+	return projections.All(log)
 }
 
 // fillClinicalLog appends the histories of a district's students, school

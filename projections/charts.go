@@ -64,7 +64,7 @@ type Charts struct {
 	cache *foldCache
 }
 
-var _ Projection = (*Charts)(nil)
+var _ Selective = (*Charts)(nil)
 
 // chartCacheSize bounds the students Charts keeps folded in memory.
 const chartCacheSize = 4096
@@ -83,6 +83,11 @@ func (*Charts) Tables() []string { return []string{ChartsTable} }
 
 // Schema returns the statements that create ChartsTable with suffix.
 func (*Charts) Schema(suffix string) string { return fmt.Sprintf(chartsSchema, suffix) }
+
+// Selects reports whether e belongs to a student's stream.
+func (*Charts) Selects(e eventstore.Event) bool {
+	return strings.HasPrefix(e.Stream, domain.StudentStream(""))
+}
 
 // Apply renders the chart of the student whose stream e belongs to, as it
 // stands after e, and ignores every event of another stream. A chart

@@ -93,8 +93,7 @@ func newWorld(t testing.TB) *world {
 	}
 	pool := db.AppPool(t)
 	w.db = pool
-	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
-		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{})
+	w.runner, err = projections.New(pool, l, projections.Config{}, projections.All(l)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +111,7 @@ func newWorld(t testing.TB) *world {
 		Logger:       zerolog.Nop(),
 		Routes:       routes,
 		Authenticate: readapi.Authenticator(w.accounts),
+		Auditor:      auditor,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -398,6 +398,15 @@ var matrix = map[string]matrixCase{
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
 		only(200, co)},
+	"GET /v1/schools/:id/alerts": {func(w *world, in bool) (string, any) {
+		return "/v1/schools/" + w.school(in) + "/alerts", nil
+	}, readsClinical},
+	"GET /v1/log": {func(*world, bool) (string, any) { return "/v1/log?limit=5", nil },
+		only(200, co, domain.RoleAuditor)},
+	"GET /v1/users": {func(w *world, in bool) (string, any) { return "/v1/users?school=" + w.school(in), nil },
+		only(200, sys, dist, sch, co)},
+	"GET /v1/schools":   {func(*world, bool) (string, any) { return "/v1/schools", nil }, everyone(200)},
+	"GET /v1/districts": {func(*world, bool) (string, any) { return "/v1/districts", nil }, everyone(200)},
 }
 
 // TestAuthorizationMatrix calls every route as every role, on a target in

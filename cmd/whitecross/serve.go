@@ -53,8 +53,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopRunner()
 		<-runnerDone
 	}()
+	auditor := commands.NewAuditor(store, nil)
 	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{
-		Runner: runner, DB: pool, Auditor: commands.NewAuditor(store, nil),
+		Runner: runner, DB: pool, Auditor: auditor,
 	})...)
 
 	api, err := readapi.New(readapi.Config{
@@ -65,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AllowedOrigins: c.AllowedOrigins,
 		TLSCert:        c.TLSCert,
 		TLSKey:         c.TLSKey,
+		Auditor:        auditor,
 		Checks: map[string]readapi.Check{
 			"database": pool.Ping,
 			"migrations": func(ctx context.Context) error {
@@ -74,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				return err
 			},
-			"projections": func(context.Context) error { return runner.Ready() },
+			"projections": func(context.Context) error { return projectionsReady(runner) },
 			"event_log": func(ctx context.Context) error {
 				_, err := store.LastPosition(ctx)
 				return err
