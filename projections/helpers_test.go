@@ -156,3 +156,12 @@ func equalRows(t *testing.T, got, want map[string][]string) {
 		}
 	}
 }
+
+// each returns f of every row, in order; nil for none.
+func each[T, U any](rows []T, f func(T) U) []U {
+	var out []U
+	for _, r := range rows {
+		out = append(out, f(r))
+	}
+	return out
+}

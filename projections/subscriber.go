@@ -67,7 +67,10 @@ func NewSubscriber(log eventstore.Store, cfg SubscriberConfig) (*Subscriber, err
 
 // Subscribe implements message.Subscriber. The channel is closed when
 // ctx ends, when the Subscriber is closed, or when the log's
-// subscription ends.
+// subscription ends. When ctx has ended before the subscription starts,
+// Subscribe returns a closed channel, not an error: a Watermill router
+// stopped while it starts its handlers then stops every one at once,
+// where an error would leave those not yet started holding up its close.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	select {
 	case <-s.closing:
@@ -77,16 +80,27 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 
 	from, err := s.cfg.From(ctx, topic)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		return s.refused(ctx, topic, err)
 	}
 	sub, err := s.log.Subscribe(ctx, from)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		return s.refused(ctx, topic, err)
 	}
 
 	out := make(chan *message.Message)
 	s.wg.Go(func() { s.deliver(ctx, topic, sub, out) })
 	return out, nil
+}
+
+// refused answers a subscription to topic that could not start because
+// of err: a closed channel when ctx has ended, the error otherwise.
+func (s *Subscriber) refused(ctx context.Context, topic string, err error) (<-chan *message.Message, error) {
+	if ctx.Err() != nil {
+		ended := make(chan *message.Message)
+		close(ended)
+		return ended, nil
+	}
+	return nil, fmt.Errorf("subscribe %s: %w", topic, err)
 }
 
 // Close ends every subscription and waits until their channels are

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -85,6 +86,39 @@ func TestSubscriberContext(t *testing.T) {
 		}
 	case <-time.After(waitTimeout):
 		t.Error("the channel is still open after the context ended")
+	}
+}
+
+// TestSubscriberAfterTheContext answers a subscription whose context has
+// ended, whose start fails for that reason, with a closed channel rather
+// than an error, so that a router stopped while it starts its handlers
+// stops each of them at once; any other failure is an error.
+func TestSubscriberAfterTheContext(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(ctx context.Context, _ string) (uint64, error) {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			return 0, errors.New("no checkpoint")
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	messages, err := sub.Subscribe(ctx, "tested")
+	if err != nil {
+		t.Fatalf("subscribe after the context ended: %v", err)
+	}
+	if _, open := <-messages; open {
+		t.Error("a message after the context ended")
+	}
+	if _, err := sub.Subscribe(t.Context(), "tested"); err == nil {
+		t.Error("a failure of From, with the context alive, is no error")
 	}
 }
 
