@@ -8,10 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/whitecross/whitecross/internal/pgtest"
+	"github.com/whitecross/whitecross/projections"
 )
 
 func freeAddr(t *testing.T) string {
@@ -53,10 +55,28 @@ func TestServeHealthAndReadiness(t *testing.T) {
 		}
 		if path == "/readyz" {
 			checks, _ := body["checks"].(map[string]any)
-			for _, name := range []string{"database", "migrations", "event_log"} {
+			for _, name := range []string{"database", "migrations", "event_log", "projections"} {
 				if checks[name] != "ok" {
 					t.Errorf("readyz check %s: %v", name, checks[name])
 				}
+			}
+		}
+	}
+	// The projections start beside the server: wait until each has.
+	metrics := get(t, base+"/metrics")
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(metrics,
+		`state="running"} 1`) < len(projections.All(nil)) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		metrics = get(t, base+"/metrics")
+	}
+	for _, p := range projections.All(nil) {
+		for _, series := range []string{
+			`whitecross_projection_state{projection="` + p.Name() + `",state="running"} 1`,
+			`whitecross_projection_state{projection="` + p.Name() + `",state="failed"} 0`,
+			`whitecross_projection_failed_position{projection="` + p.Name() + `"} 0`,
+		} {
+			if !strings.Contains(metrics, series) {
+				t.Errorf("/metrics lacks %s", series)
 			}
 		}
 	}
@@ -78,6 +98,21 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop within 15s of its context ending")
 	}
+}
+
+// get returns the body of a GET of url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func waitFor(t *testing.T, url string) {
