@@ -27,7 +27,11 @@ const (
 			revision   bigint NOT NULL,
 			position   bigint NOT NULL,
 			CONSTRAINT charts%[1]s_pkey PRIMARY KEY (student_id)
-		)`
+		);
+		-- Stored out of line and uncompressed: a read hands back the
+		-- stored bytes without inflating them, and a write does not
+		-- deflate them first.
+		ALTER TABLE readmodel.charts%[1]s ALTER COLUMN document SET STORAGE EXTERNAL`
 
 	// A row never goes back to an older revision of its stream.
 	upsertChartSQL = `

@@ -271,8 +271,10 @@ func (r *Runner) newRouter() (*message.Router, error) {
 		return nil, err
 	}
 	sub, err := NewSubscriber(r.log, SubscriberConfig{
-		From:  r.from,
-		OnEnd: r.subscriptionEnded,
+		From:    r.from,
+		OnEnd:   r.subscriptionEnded,
+		Selects: func(topic string, e eventstore.Event) bool { return selects(r.byName[topic].Projection, e) },
+		OnPass:  func(topic string, position uint64) { r.advanced(r.byName[topic], position) },
 	})
 	if err != nil {
 		return nil, err
@@ -323,12 +325,9 @@ var applyTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = o
 // transaction. An event at or below the checkpoint was applied already
 // (delivered again after a crash between commit and ack, or applied by
 // another process): it is acked without being applied. An event p does
-// not select moves its checkpoint in memory only.
+// not select never reaches it: the subscriber passes it over, which
+// moves p's checkpoint in memory only.
 func (r *Runner) handle(ctx context.Context, p *projection, e eventstore.Event) error {
-	if !selects(p.Projection, e) {
-		r.advanced(p, e.Position)
-		return r.done(p, e)
-	}
 	var at uint64
 	err := pgx.BeginTxFunc(ctx, r.pool, applyTx, func(tx pgx.Tx) error {
 		var err error

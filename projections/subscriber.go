@@ -37,6 +37,11 @@ type SubscriberConfig struct {
 	// log's subscription failed or the log was closed. It is not called
 	// when the subscribing context ends or the Subscriber is closed.
 	OnEnd func(topic string, err error)
+	// Selects, when set, says whether topic takes e. An event a topic
+	// does not take gets no message: OnPass hears its position instead,
+	// in order with the messages, once the previous message is acked.
+	Selects func(topic string, e eventstore.Event) bool
+	OnPass  func(topic string, position uint64)
 }
 
 // Subscriber is a Watermill subscriber over the event log. Each call of
@@ -61,6 +66,12 @@ func NewSubscriber(log eventstore.Store, cfg SubscriberConfig) (*Subscriber, err
 	}
 	if cfg.OnEnd == nil {
 		cfg.OnEnd = func(string, error) {}
+	}
+	if cfg.Selects == nil {
+		cfg.Selects = func(string, eventstore.Event) bool { return true }
+	}
+	if cfg.OnPass == nil {
+		cfg.OnPass = func(string, uint64) {}
 	}
 	return &Subscriber{log: log, cfg: cfg, closing: make(chan struct{})}, nil
 }
@@ -128,6 +139,10 @@ func (s *Subscriber) deliver(
 			if !ok {
 				s.ended(ctx, topic, sub.Err())
 				return
+			}
+			if !s.cfg.Selects(topic, e) {
+				s.cfg.OnPass(topic, e.Position)
+				continue
 			}
 			if !s.send(ctx, e, out) {
 				return

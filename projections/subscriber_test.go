@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -86,6 +87,48 @@ func TestSubscriberContext(t *testing.T) {
 		}
 	case <-time.After(waitTimeout):
 		t.Error("the channel is still open after the context ended")
+	}
+}
+
+// TestSubscriberPassesOver sends messages for the events its topic
+// takes only, and tells the position of each other, in log order.
+func TestSubscriberPassesOver(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	var passed []uint64
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From:    func(context.Context, string) (uint64, error) { return 1, nil },
+		Selects: func(topic string, e eventstore.Event) bool { return e.Type == "Taken" },
+		OnPass: func(topic string, position uint64) {
+			if topic == "picky" {
+				passed = append(passed, position)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	appendEvents(t, h, "Other", 2)
+	appendEvents(t, h, "Taken", 1)
+	appendEvents(t, h, "Other", 1)
+	taken := appendEvents(t, h, "Taken", 1)
+
+	messages, err := sub.Subscribe(t.Context(), "picky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for range 2 {
+		msg := receive(t, messages)
+		e, err := projections.EventOf(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Position)
+		msg.Ack()
+	}
+	if !slices.Equal(got, []uint64{3, taken.Position}) || !slices.Equal(passed, []uint64{1, 2, 4}) {
+		t.Errorf("messages at %v, passed over %v; want 3 and 5, and 1, 2 and 4", got, passed)
 	}
 }
 
