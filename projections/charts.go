@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -226,22 +227,37 @@ type ChartRow struct {
 // ChartOf returns the chart of studentID, and false when the read model
 // has none (no such student, or not yet projected).
 func ChartOf(ctx context.Context, q Querier, studentID string) (ChartRow, bool, error) {
+	var doc bytes.Buffer
+	row, ok, err := ChartInto(ctx, q, studentID, &doc)
+	row.Document = doc.Bytes()
+	return row, ok, err
+}
+
+// ChartInto appends the chart of studentID, as stored, to doc, and
+// returns the rest of its row (no Document); false when the read model
+// has none. A caller that reads many charts may hand the same buffers
+// back, sparing the allocation of each chart's bytes.
+func ChartInto(ctx context.Context, q Querier, studentID string, doc *bytes.Buffer) (ChartRow, bool, error) {
 	if !domain.ValidID(studentID) {
 		return ChartRow{}, false, nil
 	}
 	rows, _ := q.Query(ctx, chartOfSQL, studentID)
-	row, err := pgx.CollectOneRow(rows, func(r pgx.CollectableRow) (ChartRow, error) {
-		var c ChartRow
-		var revision, position int64
-		err := r.Scan(&c.Document, &c.SchoolID, &revision, &position)
-		c.Revision, c.Position = uint64(revision), uint64(position)
-		return c, err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return ChartRow{}, false, fmt.Errorf("chart of %s: %w", studentID, err)
+		}
 		return ChartRow{}, false, nil
 	}
-	if err != nil {
+
+	var c ChartRow
+	var revision, position int64
+	// The document is copied from the row as it came, not scanned: a
+	// scan would allocate its bytes afresh.
+	if err := rows.Scan(nil, &c.SchoolID, &revision, &position); err != nil {
 		return ChartRow{}, false, fmt.Errorf("chart of %s: %w", studentID, err)
 	}
-	return row, true, nil
+	doc.Write(rows.RawValues()[0])
+	c.Revision, c.Position = uint64(revision), uint64(position)
+	return c, true, nil
 }

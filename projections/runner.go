@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,7 @@ type Runner struct {
 // projection is a Projection with what its Runner knows of it.
 type projection struct {
 	Projection
+	begin pgx.TxOptions
 
 	// Guarded by Runner.mu. position is the last event applied or passed
 	// over; saved, the last the database's checkpoint is known to hold.
@@ -171,7 +173,7 @@ func (r *Runner) add(p Projection) error {
 		}
 	}
 
-	rp := &projection{Projection: p}
+	rp := &projection{Projection: p, begin: beginApply(name)}
 	r.projections = append(r.projections, rp)
 	r.byName[name] = rp
 	return nil
@@ -315,40 +317,67 @@ func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
 	}
 }
 
-// applyTx begins the transaction of one event. It does not wait for the
-// commit to reach the disk: a crash of the database may then lose the last
+// beginApply returns the options of the transaction that applies an
+// event to projection name. Its first round trip begins it, spares it a
+// disk flush at commit (a crash of the database may then lose the last
 // events applied, but it loses their checkpoint with them, so they are
-// applied again, and the read models are spared a disk flush per event.
-var applyTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off"}
+// applied again) and locks the projection's checkpoint row, so that a
+// rebuild's swap, which locks it too, pauses the live handler.
+func beginApply(name string) pgx.TxOptions {
+	return pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off; " +
+		"SELECT 1 FROM projection_checkpoints WHERE name = " + quoteLiteral(name) + " FOR UPDATE"}
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// errAppliedElsewhere ends the transaction of an event that another
+// process applied first.
+var errAppliedElsewhere = errors.New("applied by another process")
 
 // handle applies e to p and advances p's checkpoint to it, in one
-// transaction. An event at or below the checkpoint was applied already
-// (delivered again after a crash between commit and ack, or applied by
-// another process): it is acked without being applied. An event p does
-// not select never reaches it: the subscriber passes it over, which
-// moves p's checkpoint in memory only.
+// transaction that holds the checkpoint's lock from its start. An event
+// at or below what p has applied here (delivered again after a crash
+// between commit and ack) is acked without being applied; one that
+// another process has applied meanwhile finds the checkpoint at or past
+// it when the transaction claims it, and is rolled back. An event p does
+// not select never reaches it: the subscriber passes it over, which moves
+// p's checkpoint in memory only.
 func (r *Runner) handle(ctx context.Context, p *projection, e eventstore.Event) error {
-	var at uint64
-	err := pgx.BeginTxFunc(ctx, r.pool, applyTx, func(tx pgx.Tx) error {
-		var err error
-		if at, err = lockCheckpoint(ctx, tx, p.Name()); err != nil || e.Position <= at {
-			return err
-		}
+	if e.Position <= r.positionOf(p) {
+		return r.done(p, e)
+	}
+	err := pgx.BeginTxFunc(ctx, r.pool, p.begin, func(tx pgx.Tx) error {
 		deferred := &deferredTx{Tx: tx, projection: p.Name(), current: e}
 		if err := p.Apply(ctx, deferred, e, ""); err != nil {
 			return err
 		}
-		at = e.Position
-		deferred.queue(advanceCheckpointSQL, p.Name(), int64(at))
-		return deferred.flush(ctx)
+		deferred.queue(claimCheckpointSQL, p.Name(), int64(e.Position))
+		if err := deferred.flush(ctx); err != nil {
+			return err
+		}
+		if deferred.last.RowsAffected() == 0 {
+			return errAppliedElsewhere
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errAppliedElsewhere) && !r.appliedElsewhere(ctx, p, e) {
 		return err
 	}
 
-	r.advanced(p, at)
-	r.stored(p, at)
+	r.advanced(p, e.Position)
+	r.stored(p, e.Position)
 	return r.done(p, e)
+}
+
+// appliedElsewhere reports whether p's checkpoint has reached e, for an
+// event whose Apply failed: applied again, an event another process
+// applied first may fail on what it added.
+func (r *Runner) appliedElsewhere(ctx context.Context, p *projection, e eventstore.Event) bool {
+	at, err := readCheckpoint(ctx, r.pool, p.Name())
+	return err == nil && at >= e.Position
 }
 
 // done ends the handling of e, before its ack; the tests' afterCommit
