@@ -45,14 +45,16 @@ type SubscriberConfig struct {
 }
 
 // Subscriber is a Watermill subscriber over the event log. Each call of
-// Subscribe starts a subscription of its own and turns each event into a
-// message (EventOf turns it back), one at a time: the next message is
-// sent only once the previous one is acked, and a nacked message is sent
-// again, so that no event is ever skipped. The topic only names the
-// subscription to From.
+// Subscribe delivers the log from its own position and turns each event
+// into a message (EventOf turns it back), one at a time: the next message
+// is sent only once the previous one is acked, and a nacked message is
+// sent again, so that no event is ever skipped. The topic only names the
+// subscription to From. The subscriptions share one subscription to the
+// log for what it has just committed: a commit is read once, however many
+// topics follow the log.
 type Subscriber struct {
-	log eventstore.Store
-	cfg SubscriberConfig
+	cfg    SubscriberConfig
+	shared *sharedFeed
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -73,7 +75,7 @@ func NewSubscriber(log eventstore.Store, cfg SubscriberConfig) (*Subscriber, err
 	if cfg.OnPass == nil {
 		cfg.OnPass = func(string, uint64) {}
 	}
-	return &Subscriber{log: log, cfg: cfg, closing: make(chan struct{})}, nil
+	return &Subscriber{cfg: cfg, shared: newSharedFeed(log), closing: make(chan struct{})}, nil
 }
 
 // Subscribe implements message.Subscriber. The channel is closed when
@@ -93,7 +95,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if err != nil {
 		return s.refused(ctx, topic, err)
 	}
-	sub, err := s.log.Subscribe(ctx, from)
+	sub, err := s.shared.subscribe(ctx, from)
 	if err != nil {
 		return s.refused(ctx, topic, err)
 	}

@@ -132,6 +132,72 @@ func TestSubscriberPassesOver(t *testing.T) {
 	}
 }
 
+// TestSubscriberTopicsApart follows the log with two topics, one acking
+// each message as it comes and one left behind while the log grows by
+// more than the shared subscription keeps: each receives every event
+// once, in order, the one behind from the log itself, then both from the
+// shared subscription.
+func TestSubscriberTopicsApart(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(context.Context, string) (uint64, error) { return 1, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	appendEvents(t, h, "Early", 10)
+	fast, err := sub.Subscribe(t.Context(), "fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := sub.Subscribe(t.Context(), "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const total = 10 + 20*500
+	fastDone := make(chan []uint64, 1)
+	go func() { fastDone <- consume(t, fast, total) }()
+	for range 20 {
+		appendEvents(t, h, "Later", 500)
+	}
+	for name, got := range map[string][]uint64{"fast": <-fastDone, "slow": consume(t, slow, total)} {
+		if len(got) != total {
+			t.Errorf("%s received %d events, want %d", name, len(got), total)
+			continue
+		}
+		for i, p := range got {
+			if p != uint64(i+1) {
+				t.Errorf("%s: event %d at position %d, want %d", name, i, p, i+1)
+				break
+			}
+		}
+	}
+}
+
+// consume acks n messages and returns their events' positions.
+func consume(t *testing.T, messages <-chan *message.Message, n int) []uint64 {
+	var got []uint64
+	for range n {
+		select {
+		case msg, ok := <-messages:
+			if !ok {
+				return got
+			}
+			e, err := projections.EventOf(msg)
+			if err != nil {
+				return got
+			}
+			got = append(got, e.Position)
+			msg.Ack()
+		case <-time.After(waitTimeout):
+			return got
+		}
+	}
+	return got
+}
+
 // TestSubscriberAfterTheContext answers a subscription whose context has
 // ended, whose start fails for that reason, with a closed channel rather
 // than an error, so that a router stopped while it starts its handlers
