@@ -92,9 +92,10 @@ func (c TokenConfig) Validate() error {
 // Tokens issues and verifies access tokens: JWTs signed with Ed25519
 // (alg EdDSA). It is safe for concurrent use.
 type Tokens struct {
-	key    ed25519.PrivateKey
-	verify []ed25519.PublicKey
-	cfg    TokenConfig
+	key      ed25519.PrivateKey
+	verify   []ed25519.PublicKey
+	cfg      TokenConfig
+	verified *verifiedTokens
 }
 
 // NewTokens returns Tokens that sign with key and verify with key's public
@@ -110,9 +111,10 @@ func NewTokens(key ed25519.PrivateKey, cfg TokenConfig) (*Tokens, error) {
 	cfg = cfg.withDefaults()
 	pub := key.Public().(ed25519.PublicKey)
 	return &Tokens{
-		key:    key,
-		verify: append([]ed25519.PublicKey{pub}, cfg.VerifyKeys...),
-		cfg:    cfg,
+		key:      key,
+		verify:   append([]ed25519.PublicKey{pub}, cfg.VerifyKeys...),
+		cfg:      cfg,
+		verified: newVerifiedTokens(),
 	}, nil
 }
 
@@ -155,8 +157,13 @@ func (t *Tokens) Issue(
 // Verify checks token as of now and returns whom it was issued to. It
 // accepts only EdDSA signatures by one of its keys, with this issuer and
 // audience, an exp, and a sub and a sid; exp, nbf and iat are checked with
-// the configured leeway. Every refusal wraps [ErrInvalidToken].
+// the configured leeway. Every refusal wraps [ErrInvalidToken]. A token
+// that verified before is not checked for its signature again, only for
+// its times.
 func (t *Tokens) Verify(token string, now time.Time) (Principal, error) {
+	if p, ok := t.verified.get(token, now); ok {
+		return p, nil
+	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithIssuer(t.cfg.Issuer),
@@ -175,13 +182,15 @@ func (t *Tokens) Verify(token string, now time.Time) (Principal, error) {
 	if claims.Subject == "" || claims.SessionID == "" {
 		return Principal{}, fmt.Errorf("%w: missing sub or sid", ErrInvalidToken)
 	}
-	return Principal{
+	p := Principal{
 		UserID:    claims.Subject,
 		SessionID: claims.SessionID,
 		Roles:     claims.Roles,
 		Schools:   claims.Schools,
 		District:  claims.District,
-	}, nil
+	}
+	t.verified.put(token, p, claims, t.cfg.Leeway, now)
+	return p, nil
 }
 
 // keys is the parser's key function. The parser has already refused every

@@ -28,7 +28,10 @@ func NewAuditor(store Store, now func() time.Time) *Auditor {
 
 // Access is one read of health information about to be answered.
 type Access struct {
-	Actor      auth.Principal
+	Actor auth.Principal
+	// Capability is the one the read was allowed under: the event
+	// records the role of Actor's that grants it (auth.Principal.RoleFor).
+	Capability auth.Capability
 	StudentIDs []string
 	What       string
 	Purpose    string
@@ -41,9 +44,11 @@ type Access struct {
 // information (fail closed).
 func (a *Auditor) Accessed(ctx context.Context, meta Meta, in Access) (Result, error) {
 	id := uuid.NewString()
-	meta.ActorID, meta.BreakGlass, meta.IdempotencyKey = in.Actor.UserID, in.BreakGlass, ""
+	role := roleUnder(in.Actor, in.Capability)
+	meta.ActorID, meta.ActorRole = in.Actor.UserID, string(role)
+	meta.BreakGlass, meta.IdempotencyKey = in.BreakGlass, ""
 	return a.record(ctx, id, meta, domain.PHIAccessed{
-		AccessID: id, ActorID: in.Actor.UserID, ActorRole: firstRole(in.Actor), StudentIDs: in.StudentIDs,
+		AccessID: id, ActorID: in.Actor.UserID, ActorRole: role, StudentIDs: in.StudentIDs,
 		What: in.What, Purpose: in.Purpose, BreakGlass: in.BreakGlass, GrantID: in.GrantID,
 		At: a.now().UTC(),
 	})
@@ -66,34 +71,43 @@ func (a *Auditor) record(ctx context.Context, id string, meta Meta, e domain.Eve
 	return Result{Stream: stream, Revision: res.Revision, Position: res.Position, Events: []domain.Event{e}}, nil
 }
 
-// Refused records an attempt to read a student's health information that
-// was refused.
-func (a *Auditor) Refused(ctx context.Context, meta Meta, actor auth.Principal, studentID, what, reason string) error {
-	id := uuid.NewString()
-	meta.ActorID, meta.IdempotencyKey = actor.UserID, ""
-	_, err := a.record(ctx, id, meta, domain.PHIAccessRefused{
-		AccessID: id, ActorID: actor.UserID, ActorRole: firstRole(actor), StudentID: studentID,
-		What: what, Reason: reason, At: a.now().UTC(),
-	})
-	return err
+// Refusal is an attempt to read health information that was refused: a
+// student's (StudentID), a school's lists of students (SchoolID, such as
+// its doses due or its active alerts), or, when the request named
+// neither, whatever the route What serves.
+type Refusal struct {
+	Actor auth.Principal
+	// Capability is the one the route asks for.
+	Capability auth.Capability
+	StudentID  string
+	SchoolID   string
+	What       string
+	// Reason is "scope" (the target is outside the caller's schools) or
+	// "role" (no role of the caller's grants Capability).
+	Reason string
 }
 
-// RefusedAtSchool records a refused attempt to read a list of a school's
-// students' health information (its doses due, its active alerts).
-func (a *Auditor) RefusedAtSchool(ctx context.Context, meta Meta, actor auth.Principal, schoolID, what, reason string) error {
+// Refused records a refused attempt to read health information.
+func (a *Auditor) Refused(ctx context.Context, meta Meta, in Refusal) error {
 	id := uuid.NewString()
-	meta.ActorID, meta.IdempotencyKey = actor.UserID, ""
-	if meta.SchoolID == "" {
-		meta.SchoolID = schoolID
+	role := roleUnder(in.Actor, in.Capability)
+	meta.ActorID, meta.ActorRole, meta.IdempotencyKey = in.Actor.UserID, string(role), ""
+	if in.SchoolID != "" {
+		meta.SchoolID = in.SchoolID
 	}
 	_, err := a.record(ctx, id, meta, domain.PHIAccessRefused{
-		AccessID: id, ActorID: actor.UserID, ActorRole: firstRole(actor), SchoolID: schoolID,
-		What: what, Reason: reason, At: a.now().UTC(),
+		AccessID: id, ActorID: in.Actor.UserID, ActorRole: role, StudentID: in.StudentID,
+		SchoolID: in.SchoolID, What: in.What, Reason: in.Reason, At: a.now().UTC(),
 	})
 	return err
 }
 
-func firstRole(p auth.Principal) domain.Role {
+// roleUnder returns the role of p's that grants c; for a refusal for want
+// of c, which none of p's roles grants, p's first role.
+func roleUnder(p auth.Principal, c auth.Capability) domain.Role {
+	if role := p.RoleFor(c); role != "" {
+		return role
+	}
 	if len(p.Roles) == 0 {
 		return ""
 	}

@@ -54,7 +54,7 @@ const (
 // Access projects access events into AccessTable.
 type Access struct{}
 
-var _ Projection = Access{}
+var _ Selective = Access{}
 
 // Name returns "access".
 func (Access) Name() string { return "access" }
@@ -65,13 +65,15 @@ func (Access) Tables() []string { return []string{AccessTable} }
 // Schema returns the statements that create AccessTable with suffix.
 func (Access) Schema(suffix string) string { return fmt.Sprintf(accessSchema, suffix) }
 
+// Selects reports whether e is an access event.
+func (Access) Selects(e eventstore.Event) bool {
+	return e.Type == (domain.PHIAccessed{}).EventType() || e.Type == (domain.PHIAccessRefused{}).EventType()
+}
+
 // Apply applies PHIAccessed (a row per student read) and
 // PHIAccessRefused, and ignores every other event.
-func (Access) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
-	if e.Type != (domain.PHIAccessed{}).EventType() && e.Type != (domain.PHIAccessRefused{}).EventType() {
-		return nil
-	}
-	if e.Data == nil {
+func (a Access) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
+	if !a.Selects(e) || e.Data == nil {
 		return nil
 	}
 	decoded, err := domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
@@ -126,7 +128,7 @@ func AccessOf(ctx context.Context, q Querier, student, after string, limit int) 
 		}
 		before = p
 	}
-	limit = min(max(limit, 1), 500)
+	limit = pageSize(limit)
 	rows, _ := q.Query(ctx, accessOfStudentSQL, student, before, limit+1)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AccessRow, error) {
 		var a AccessRow

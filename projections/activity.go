@@ -53,13 +53,10 @@ const (
 		LIMIT $5`
 )
 
-// The outcomes of an activity row.
-const (
-	// OutcomeRead is a read of health information (PHIAccessed).
-	OutcomeRead = "read"
-	// OutcomeRefused is a refused attempt to read it (PHIAccessRefused).
-	OutcomeRefused = "refused"
-)
+// OutcomeRead is the outcome of an activity row of a read of health
+// information (PHIAccessed); a refused attempt (PHIAccessRefused) is
+// OutcomeRefused, as in the log index.
+const OutcomeRead = "read"
 
 // Activity projects every event whose metadata names an actor into
 // ActivityTable.
@@ -137,13 +134,6 @@ func decodeOneOf(e eventstore.Event, types ...domain.Event) (domain.Event, error
 		return nil, nil
 	}
 	return domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
-}
-
-func orEmpty(ids []string) []string {
-	if ids == nil {
-		return []string{}
-	}
-	return ids
 }
 
 func nonEmpty(id string) []string {

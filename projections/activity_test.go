@@ -30,14 +30,14 @@ func activityWorld(
 	school := newID()
 	ada, ben = newID(), newID()
 	as := func(stream string, e domain.Event) {
-		mine = append(mine, appendAs(t, h, stream, nurse, domain.RoleNurse, e)...)
+		mine = append(mine, appendByActor(t, h, stream, nurse, domain.RoleNurse, e)...)
 	}
 	as(domain.StudentStream(ada), enrolment(ada, school, "Ada", "Lovelace", "S-1", "3"))
 	read, refused, refusedAtSchool, grant := newID(), newID(), newID(), newID()
 	as(domain.AccessStream(read), domain.PHIAccessed{AccessID: read, ActorID: nurse,
 		ActorRole: domain.RoleNurse, StudentIDs: []string{ada, ben}, What: "GET /v1/students",
 		Purpose: domain.PurposeTreatment, At: t0})
-	appendAs(t, h, domain.AccessStream(newID()), officer, domain.RoleComplianceOfficer,
+	appendByActor(t, h, domain.AccessStream(newID()), officer, domain.RoleComplianceOfficer,
 		domain.PHIAccessed{ActorID: officer, StudentIDs: []string{ada}, What: "GET /v1/students/:id",
 			Purpose: domain.PurposeInvestigation, At: t0})
 	as(domain.AccessStream(refused), domain.PHIAccessRefused{AccessID: refused, ActorID: nurse,
@@ -103,7 +103,7 @@ func testActivity(t *testing.T, h *projectiontest.Harness) {
 	t.Run("time range", func(t *testing.T) {
 		from, to := mine[4].RecordedAt, mine[1].RecordedAt
 		rows, _ := list(projections.ActivityQuery{From: from, To: to, Limit: 100})
-		if got := positions(rows); !slices.Equal(got, eventPositions(mine[2:5])) {
+		if got := activityPositions(rows); !slices.Equal(got, eventPositions(mine[2:5])) {
 			t.Errorf("from %s to %s: %d, want %d", from, to, got, eventPositions(mine[2:5]))
 		}
 	})
@@ -112,7 +112,7 @@ func testActivity(t *testing.T, h *projectiontest.Harness) {
 		q := projections.ActivityQuery{Limit: 4}
 		for range 10 {
 			rows, next := list(q)
-			walked = append(walked, positions(rows)...)
+			walked = append(walked, activityPositions(rows)...)
 			if q.After = next; next == "" {
 				break
 			}
@@ -135,12 +135,8 @@ func testActivity(t *testing.T, h *projectiontest.Harness) {
 	})
 }
 
-func positions(rows []projections.ActivityRow) []uint64 {
-	var out []uint64
-	for _, r := range rows {
-		out = append(out, r.Position)
-	}
-	return out
+func activityPositions(rows []projections.ActivityRow) []uint64 {
+	return each(rows, func(r projections.ActivityRow) uint64 { return r.Position })
 }
 
 func eventPositions(events []eventstore.Event) []uint64 {

@@ -84,7 +84,7 @@ const (
 // BreakGlass projects break-glass streams into BreakGlassTable.
 type BreakGlass struct{}
 
-var _ Projection = BreakGlass{}
+var _ Selective = BreakGlass{}
 
 // Name returns "breakglass".
 func (BreakGlass) Name() string { return "breakglass" }
@@ -95,16 +95,19 @@ func (BreakGlass) Tables() []string { return []string{BreakGlassTable} }
 // Schema returns the statements that create BreakGlassTable with suffix.
 func (BreakGlass) Schema(suffix string) string { return fmt.Sprintf(breakGlassSchema, suffix) }
 
+// Selects reports whether e opens or closes a grant.
+func (BreakGlass) Selects(e eventstore.Event) bool {
+	return (e.Type == (domain.BreakGlassOpened{}).EventType() || e.Type == (domain.BreakGlassClosed{}).EventType()) &&
+		strings.HasPrefix(e.Stream, domain.BreakGlassStream(""))
+}
+
 // Apply applies BreakGlassOpened and BreakGlassClosed, and ignores every
 // other event, as well as one whose payload has been destroyed.
-func (BreakGlass) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
-	if e.Type != (domain.BreakGlassOpened{}).EventType() && e.Type != (domain.BreakGlassClosed{}).EventType() {
+func (b BreakGlass) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
+	if !b.Selects(e) || e.Data == nil {
 		return nil
 	}
-	grantID, ok := strings.CutPrefix(e.Stream, domain.BreakGlassStream(""))
-	if !ok || e.Data == nil {
-		return nil
-	}
+	grantID := strings.TrimPrefix(e.Stream, domain.BreakGlassStream(""))
 	decoded, err := domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
 	if err != nil {
 		return err
@@ -188,11 +191,7 @@ func Grants(ctx context.Context, q Querier, f GrantFilter) ([]GrantRow, string, 
 		}
 		before = p
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
+	limit := pageSize(f.Limit)
 
 	rows, _ := q.Query(ctx, listGrantsSQL, f.ActorID, f.StudentID, f.Open, f.At, before, limit+1)
 	grants, err := pgx.CollectRows(rows, scanGrant)

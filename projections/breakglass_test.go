@@ -151,9 +151,5 @@ func testGrants(t *testing.T, h *projectiontest.Harness) {
 }
 
 func grantIDs(rows []projections.GrantRow) []string {
-	var ids []string
-	for _, r := range rows {
-		ids = append(ids, r.GrantID)
-	}
-	return ids
+	return each(rows, func(r projections.GrantRow) string { return r.GrantID })
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +28,11 @@ const (
 			revision   bigint NOT NULL,
 			position   bigint NOT NULL,
 			CONSTRAINT charts%[1]s_pkey PRIMARY KEY (student_id)
-		)`
+		);
+		-- Stored out of line and uncompressed: a read hands back the
+		-- stored bytes without inflating them, and a write does not
+		-- deflate them first.
+		ALTER TABLE readmodel.charts%[1]s ALTER COLUMN document SET STORAGE EXTERNAL`
 
 	// A row never goes back to an older revision of its stream.
 	upsertChartSQL = `
@@ -64,7 +69,7 @@ type Charts struct {
 	cache *foldCache
 }
 
-var _ Projection = (*Charts)(nil)
+var _ Selective = (*Charts)(nil)
 
 // chartCacheSize bounds the students Charts keeps folded in memory.
 const chartCacheSize = 4096
@@ -83,6 +88,11 @@ func (*Charts) Tables() []string { return []string{ChartsTable} }
 
 // Schema returns the statements that create ChartsTable with suffix.
 func (*Charts) Schema(suffix string) string { return fmt.Sprintf(chartsSchema, suffix) }
+
+// Selects reports whether e belongs to a student's stream.
+func (*Charts) Selects(e eventstore.Event) bool {
+	return strings.HasPrefix(e.Stream, domain.StudentStream(""))
+}
 
 // Apply renders the chart of the student whose stream e belongs to, as it
 // stands after e, and ignores every event of another stream. A chart
@@ -217,22 +227,37 @@ type ChartRow struct {
 // ChartOf returns the chart of studentID, and false when the read model
 // has none (no such student, or not yet projected).
 func ChartOf(ctx context.Context, q Querier, studentID string) (ChartRow, bool, error) {
+	var doc bytes.Buffer
+	row, ok, err := ChartInto(ctx, q, studentID, &doc)
+	row.Document = doc.Bytes()
+	return row, ok, err
+}
+
+// ChartInto appends the chart of studentID, as stored, to doc, and
+// returns the rest of its row (no Document); false when the read model
+// has none. A caller that reads many charts may hand the same buffers
+// back, sparing the allocation of each chart's bytes.
+func ChartInto(ctx context.Context, q Querier, studentID string, doc *bytes.Buffer) (ChartRow, bool, error) {
 	if !domain.ValidID(studentID) {
 		return ChartRow{}, false, nil
 	}
 	rows, _ := q.Query(ctx, chartOfSQL, studentID)
-	row, err := pgx.CollectOneRow(rows, func(r pgx.CollectableRow) (ChartRow, error) {
-		var c ChartRow
-		var revision, position int64
-		err := r.Scan(&c.Document, &c.SchoolID, &revision, &position)
-		c.Revision, c.Position = uint64(revision), uint64(position)
-		return c, err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return ChartRow{}, false, fmt.Errorf("chart of %s: %w", studentID, err)
+		}
 		return ChartRow{}, false, nil
 	}
-	if err != nil {
+
+	var c ChartRow
+	var revision, position int64
+	// The document is copied from the row as it came, not scanned: a
+	// scan would allocate its bytes afresh.
+	if err := rows.Scan(nil, &c.SchoolID, &revision, &position); err != nil {
 		return ChartRow{}, false, fmt.Errorf("chart of %s: %w", studentID, err)
 	}
-	return row, true, nil
+	doc.Write(rows.RawValues()[0])
+	c.Revision, c.Position = uint64(revision), uint64(position)
+	return c, true, nil
 }

@@ -209,11 +209,7 @@ func checkCorrections(t *testing.T, entries []projections.ChartEntry) {
 }
 
 func contactNames(contacts []projections.ChartContact) []string {
-	var names []string
-	for _, c := range contacts {
-		names = append(names, c.Name)
-	}
-	return names
+	return each(contacts, func(c projections.ChartContact) string { return c.Name })
 }
 
 // TestChartsRebuildIsByteIdentical rebuilds the charts of a live run,

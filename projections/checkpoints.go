@@ -29,6 +29,12 @@ const (
 
 	readCheckpointSQL = `SELECT position FROM projection_checkpoints WHERE name = $1`
 
+	// claimCheckpointSQL advances a checkpoint, whose row the transaction
+	// has locked, to the event it applies, unless it stands there already.
+	claimCheckpointSQL = `
+		UPDATE projection_checkpoints SET position = $2, updated_at = now()
+		WHERE name = $1 AND position < $2`
+
 	advanceCheckpointSQL = `
 		INSERT INTO projection_checkpoints (name, position, updated_at)
 		VALUES ($1, $2, now())

@@ -97,7 +97,13 @@ const (
 // ControlledDiscrepanciesTable.
 type ControlledStock struct{}
 
-var _ Projection = ControlledStock{}
+var _ Selective = ControlledStock{}
+
+// Selects reports whether e belongs to a school's controlled-substance
+// stream.
+func (ControlledStock) Selects(e eventstore.Event) bool {
+	return strings.HasPrefix(e.Stream, domain.ControlledStream(""))
+}
 
 // Name returns "controlled".
 func (ControlledStock) Name() string { return "controlled" }

@@ -25,6 +25,8 @@ type deferredTx struct {
 	current eventstore.Event
 	queued  pgx.Batch
 	owners  []eventstore.Event
+	// last is the result of the last statement flush sent.
+	last pgconn.CommandTag
 }
 
 // Exec queues sql.
@@ -50,10 +52,12 @@ func (t *deferredTx) flush(ctx context.Context) error {
 
 	results := t.Tx.SendBatch(ctx, &queued)
 	for _, owner := range owners {
-		if _, err := results.Exec(); err != nil {
+		tag, err := results.Exec()
+		if err != nil {
 			results.Close()
 			return newApplyError(t.projection, owner, err)
 		}
+		t.last = tag
 	}
 	if err := results.Close(); err != nil {
 		return newApplyError(t.projection, t.current, err)

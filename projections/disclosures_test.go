@@ -29,9 +29,9 @@ func newDisclosureWorld(t *testing.T, h *projectiontest.Harness) disclosureWorld
 	t.Helper()
 	w := disclosureWorld{ada: newID(), ben: newID()}
 	school, officer := newID(), newID()
-	adaEvents := appendAs(t, h, domain.StudentStream(w.ada), officer, domain.RoleNurse,
+	adaEvents := appendByActor(t, h, domain.StudentStream(w.ada), officer, domain.RoleNurse,
 		enrolment(w.ada, school, "Ada", "Lovelace", "S-1", "3"))
-	benEvents := appendAs(t, h, domain.StudentStream(w.ben), officer, domain.RoleNurse,
+	benEvents := appendByActor(t, h, domain.StudentStream(w.ben), officer, domain.RoleNurse,
 		enrolment(w.ben, school, "Ben", "Okri", "S-2", "4"))
 	adaAt, benAt := adaEvents[0].RecordedAt, benEvents[0].RecordedAt
 	if !benAt.After(adaAt) {
@@ -45,7 +45,7 @@ func newDisclosureWorld(t *testing.T, h *projectiontest.Harness) disclosureWorld
 		if d.At.IsZero() {
 			d.At = now
 		}
-		appendAs(t, h, domain.DisclosureStream(d.DisclosureID), officer, domain.RoleComplianceOfficer, d)
+		appendByActor(t, h, domain.DisclosureStream(d.DisclosureID), officer, domain.RoleComplianceOfficer, d)
 		return d.DisclosureID
 	}
 	w.adaOnly = disclose(domain.PHIDisclosed{Kind: domain.DisclosureOther, StudentIDs: []string{w.ada},
@@ -64,10 +64,10 @@ func newDisclosureWorld(t *testing.T, h *projectiontest.Harness) disclosureWorld
 		At: now.AddDate(-7, 0, 0)})
 
 	w.refused = newID()
-	appendAs(t, h, domain.AccessStream(w.refused), newID(), domain.RoleNurse, domain.PHIAccessRefused{
+	appendByActor(t, h, domain.AccessStream(w.refused), newID(), domain.RoleNurse, domain.PHIAccessRefused{
 		AccessID: w.refused, ActorID: newID(), ActorRole: domain.RoleNurse, StudentID: w.ada,
 		What: "GET /v1/students/:id", Reason: "scope", At: now})
-	appendAs(t, h, domain.AccessStream(newID()), newID(), domain.RoleNurse, domain.PHIAccessRefused{
+	appendByActor(t, h, domain.AccessStream(newID()), newID(), domain.RoleNurse, domain.PHIAccessRefused{
 		AccessID: newID(), SchoolID: school, What: "GET /v1/schools/:id/doses", Reason: "scope", At: now})
 	return w
 }

@@ -177,3 +177,12 @@ func rebuildMatchesLive(t *testing.T, h *projectiontest.Harness) {
 	}
 	equalRows(t, h.Snapshot(), live)
 }
+
+// each returns f of every row, in order; nil for none.
+func each[T, U any](rows []T, f func(T) U) []U {
+	var out []U
+	for _, r := range rows {
+		out = append(out, f(r))
+	}
+	return out
+}

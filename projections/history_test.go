@@ -14,10 +14,10 @@ import (
 	"github.com/whitecross/whitecross/projections/projectiontest"
 )
 
-// appendAs appends events to stream, whatever its state, with actor and
+// appendByActor appends events to stream, whatever its state, with actor and
 // role as their metadata's, and returns the events as the log recorded
 // them.
-func appendAs(
+func appendByActor(
 	t *testing.T,
 	h *projectiontest.Harness,
 	stream, actor string,
@@ -54,7 +54,7 @@ func appendChart(t *testing.T, h *projectiontest.Harness, student, nurse string)
 	enrolled, rest := chartEvents(student, newID())
 	var recorded []eventstore.Event
 	for _, e := range append([]domain.Event{enrolled}, rest...) {
-		recorded = append(recorded, appendAs(t, h, domain.StudentStream(student), nurse, domain.RoleNurse, e)...)
+		recorded = append(recorded, appendByActor(t, h, domain.StudentStream(student), nurse, domain.RoleNurse, e)...)
 	}
 	for i := 1; i < len(recorded); i++ {
 		if !recorded[i].RecordedAt.After(recorded[i-1].RecordedAt) {

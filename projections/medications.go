@@ -146,7 +146,7 @@ const (
 // student's school in MedicationStudentsTable.
 type Medications struct{}
 
-var _ Projection = Medications{}
+var _ Selective = Medications{}
 
 // Name returns "medications".
 func (Medications) Name() string { return "medications" }
@@ -162,17 +162,22 @@ func (Medications) Schema(suffix string) string {
 }
 
 // medicationEvents are the events Medications applies.
-var medicationEvents = map[string]bool{
-	domain.StudentEnrolled{}.EventType():                 true,
-	domain.StudentTransferred{}.EventType():              true,
-	domain.StudentWithdrawn{}.EventType():                true,
-	domain.MedicationOrdered{}.EventType():               true,
-	domain.OrderDiscontinued{}.EventType():               true,
-	domain.MedicationAdministered{}.EventType():          true,
-	domain.MedicationAdministrationBlocked{}.EventType(): true,
-	domain.MedicationRefused{}.EventType():               true,
-	domain.MedicationMissed{}.EventType():                true,
-	domain.MedicationHeld{}.EventType():                  true,
+var medicationEvents = eventTypes(
+	domain.StudentEnrolled{},
+	domain.StudentTransferred{},
+	domain.StudentWithdrawn{},
+	domain.MedicationOrdered{},
+	domain.OrderDiscontinued{},
+	domain.MedicationAdministered{},
+	domain.MedicationAdministrationBlocked{},
+	domain.MedicationRefused{},
+	domain.MedicationMissed{},
+	domain.MedicationHeld{},
+)
+
+// Selects reports whether e is one of the student events Apply applies.
+func (Medications) Selects(e eventstore.Event) bool {
+	return medicationEvents[e.Type] && strings.HasPrefix(e.Stream, domain.StudentStream(""))
 }
 
 // Apply applies enrolments, transfers and withdrawals, orders and their

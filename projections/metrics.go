@@ -13,7 +13,14 @@ type metrics struct {
 	lagEvents  *prometheus.GaugeVec
 	lagSeconds *prometheus.GaugeVec
 	failures   *prometheus.CounterVec
+	// state is 1 for the state a projection is in and 0 for the others;
+	// failedAt is the position of the event it stopped at.
+	state    *prometheus.GaugeVec
+	failedAt *prometheus.GaugeVec
 }
+
+// reportedStates are the values of the state label.
+var reportedStates = []State{StateRunning, StateCatchingUp, StateFailed}
 
 // newMetrics makes the series and registers them with reg, when it is not
 // nil.
@@ -36,13 +43,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "whitecross_projection_failures_total",
 			Help: "Failed attempts to apply an event, retries included.",
 		}, label),
+		state: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "whitecross_projection_state",
+			Help: "1 for the state the projection is in (running, catching_up, failed), 0 for the others.",
+		}, []string{"projection", "state"}),
+		failedAt: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "whitecross_projection_failed_position",
+			Help: "Position of the event the projection stopped at; 0 while it runs, " +
+				"or when it stopped because its subscription ended.",
+		}, label),
 	}
 	if reg == nil {
 		return m, nil
 	}
 
 	var errs []error
-	for _, c := range []prometheus.Collector{m.position, m.lagEvents, m.lagSeconds, m.failures} {
+	collectors := []prometheus.Collector{
+		m.position, m.lagEvents, m.lagSeconds, m.failures, m.state, m.failedAt,
+	}
+	for _, c := range collectors {
 		errs = append(errs, reg.Register(c))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -55,4 +74,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 func (m *metrics) lag(projection string, events uint64, seconds float64) {
 	m.lagEvents.WithLabelValues(projection).Set(float64(events))
 	m.lagSeconds.WithLabelValues(projection).Set(seconds)
+}
+
+// setState records that projection is in state, stopped at the event at
+// failedAt when it has failed.
+func (m *metrics) setState(projection string, state State, failedAt uint64) {
+	for _, s := range reportedStates {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.state.WithLabelValues(projection, string(s)).Set(v)
+	}
+	m.failedAt.WithLabelValues(projection).Set(float64(failedAt))
 }

@@ -56,6 +56,41 @@ type Projection interface {
 	Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error
 }
 
+// Selective is a Projection that says, from an event's envelope alone,
+// which events it applies. The Runner applies only those, each in its
+// transaction; past any other it moves the projection's checkpoint in
+// memory and writes it to the database now and then (Config
+// CheckpointInterval), since an event applied again changes nothing
+// where it changed nothing the first time. A rebuild still hands Apply
+// every event.
+//
+// Selects must be true for every event Apply would change a table for:
+// an event left out is lost to the live tables, and the tests that
+// compare a live projection with its rebuild catch it.
+type Selective interface {
+	Projection
+
+	// Selects reports whether Apply may change anything for e. It reads
+	// the envelope (type, stream) and nothing else: no data, no
+	// database.
+	Selects(e eventstore.Event) bool
+}
+
+// eventTypes returns the set of the types of events.
+func eventTypes(events ...domain.Event) map[string]bool {
+	set := make(map[string]bool, len(events))
+	for _, e := range events {
+		set[e.EventType()] = true
+	}
+	return set
+}
+
+// selects reports whether the Runner must apply e to p.
+func selects(p Projection, e eventstore.Event) bool {
+	s, ok := p.(Selective)
+	return !ok || s.Selects(e)
+}
+
 // rebuildSuffix names the tables a rebuild fills before the swap.
 const rebuildSuffix = "_rebuild"
 
@@ -73,6 +108,11 @@ const (
 	// StateRebuilding: a rebuild is replaying the log into new tables;
 	// the live tables still serve queries and still follow the log.
 	StateRebuilding State = "rebuilding"
+	// StateCatchingUp: started by this process's Runner and not yet
+	// at the position the log's head held when it started. Only the
+	// Runner that runs it reports it (Failures, the metrics); the
+	// database knows it as running.
+	StateCatchingUp State = "catching_up"
 )
 
 var (

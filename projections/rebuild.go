@@ -79,6 +79,7 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 		return fmt.Errorf("rebuild %s: %w", name, err)
 	}
 	r.advanced(p, at)
+	r.stored(p, at)
 	return nil
 }
 

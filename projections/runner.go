@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,11 @@ type Config struct {
 	// LagInterval is how often the lag metrics are measured against the
 	// log's head; zero means 5s.
 	LagInterval time.Duration
+	// CheckpointInterval is how often the checkpoint of a Selective
+	// projection is written after events it does not select, which move
+	// it in memory only; zero means 1s. An event applied writes its
+	// checkpoint at once, and so does the Runner's end.
+	CheckpointInterval time.Duration
 	// Registerer, when set, registers the Runner's metrics.
 	Registerer prometheus.Registerer
 	// OnFailure, when set, hears each event that still fails after the
@@ -53,6 +59,8 @@ func (c Config) Validate() error {
 		return errors.New("projections config: BatchSize must not be negative")
 	case c.LagInterval < 0:
 		return errors.New("projections config: LagInterval must not be negative")
+	case c.CheckpointInterval < 0:
+		return errors.New("projections config: CheckpointInterval must not be negative")
 	}
 	return nil
 }
@@ -66,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LagInterval == 0 {
 		c.LagInterval = 5 * time.Second
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = time.Second
 	}
 	if c.OnFailure == nil {
 		c.OnFailure = func(*ApplyError, bool) {}
@@ -103,10 +114,16 @@ type Runner struct {
 // projection is a Projection with what its Runner knows of it.
 type projection struct {
 	Projection
+	begin pgx.TxOptions
 
-	// Guarded by Runner.mu.
+	// Guarded by Runner.mu. position is the last event applied or passed
+	// over; saved, the last the database's checkpoint is known to hold.
 	position uint64
+	saved    uint64
 	failed   error // why it stopped; nil while it runs
+	state    State
+	// catchUpTo is the log's head when the Runner started it.
+	catchUpTo uint64
 }
 
 // New returns a Runner of projections, which must have distinct names,
@@ -156,7 +173,7 @@ func (r *Runner) add(p Projection) error {
 		}
 	}
 
-	rp := &projection{Projection: p}
+	rp := &projection{Projection: p, begin: beginApply(name)}
 	r.projections = append(r.projections, rp)
 	r.byName[name] = rp
 	return nil
@@ -191,6 +208,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { r.measureLagEvery(runCtx) })
+	wg.Go(func() { r.saveCheckpointsEvery(runCtx) })
 	wg.Go(func() {
 		<-runCtx.Done()
 		router.Close()
@@ -204,6 +222,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	cancel()
 	wg.Wait()
+	r.saveCheckpointsAtEnd(ctx)
 	if err != nil {
 		return fmt.Errorf("run projections: %w", err)
 	}
@@ -225,13 +244,23 @@ func (r *Runner) start(ctx context.Context, p *projection) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.Name(), err)
 	}
+	head, err := r.log.LastPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.Name(), err)
+	}
 
 	r.mu.Lock()
-	p.position, p.failed = at, nil
+	p.position, p.saved, p.failed, p.catchUpTo = at, at, nil, head
+	p.state = StateRunning
+	if at < head {
+		p.state = StateCatchingUp
+	}
+	state := p.state
 	r.notify()
 	r.mu.Unlock()
 	r.metrics.position.WithLabelValues(p.Name()).Set(float64(at))
 	r.metrics.failures.WithLabelValues(p.Name()).Add(0)
+	r.metrics.setState(p.Name(), state, 0)
 	return nil
 }
 
@@ -244,8 +273,10 @@ func (r *Runner) newRouter() (*message.Router, error) {
 		return nil, err
 	}
 	sub, err := NewSubscriber(r.log, SubscriberConfig{
-		From:  r.from,
-		OnEnd: r.subscriptionEnded,
+		From:    r.from,
+		OnEnd:   r.subscriptionEnded,
+		Selects: func(topic string, e eventstore.Event) bool { return selects(r.byName[topic].Projection, e) },
+		OnPass:  func(topic string, position uint64) { r.advanced(r.byName[topic], position) },
 	})
 	if err != nil {
 		return nil, err
@@ -286,47 +317,88 @@ func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
 	}
 }
 
-// applyTx begins the transaction of one event. It does not wait for the
-// commit to reach the disk: a crash of the database may then lose the last
+// beginApply returns the options of the transaction that applies an
+// event to projection name. Its first round trip begins it, spares it a
+// disk flush at commit (a crash of the database may then lose the last
 // events applied, but it loses their checkpoint with them, so they are
-// applied again, and the read models are spared a disk flush per event.
-var applyTx = pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off"}
+// applied again) and locks the projection's checkpoint row, so that a
+// rebuild's swap, which locks it too, pauses the live handler.
+func beginApply(name string) pgx.TxOptions {
+	return pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off; " +
+		"SELECT 1 FROM projection_checkpoints WHERE name = " + quoteLiteral(name) + " FOR UPDATE"}
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// errAppliedElsewhere ends the transaction of an event that another
+// process applied first.
+var errAppliedElsewhere = errors.New("applied by another process")
 
 // handle applies e to p and advances p's checkpoint to it, in one
-// transaction. An event at or below the checkpoint was applied already
-// (delivered again after a crash between commit and ack, or applied by
-// another process): it is acked without being applied.
+// transaction that holds the checkpoint's lock from its start. An event
+// at or below what p has applied here (delivered again after a crash
+// between commit and ack) is acked without being applied; one that
+// another process has applied meanwhile finds the checkpoint at or past
+// it when the transaction claims it, and is rolled back. An event p does
+// not select never reaches it: the subscriber passes it over, which moves
+// p's checkpoint in memory only.
 func (r *Runner) handle(ctx context.Context, p *projection, e eventstore.Event) error {
-	var at uint64
-	err := pgx.BeginTxFunc(ctx, r.pool, applyTx, func(tx pgx.Tx) error {
-		var err error
-		if at, err = lockCheckpoint(ctx, tx, p.Name()); err != nil || e.Position <= at {
-			return err
-		}
+	if e.Position <= r.positionOf(p) {
+		return r.done(p, e)
+	}
+	err := pgx.BeginTxFunc(ctx, r.pool, p.begin, func(tx pgx.Tx) error {
 		deferred := &deferredTx{Tx: tx, projection: p.Name(), current: e}
 		if err := p.Apply(ctx, deferred, e, ""); err != nil {
 			return err
 		}
-		at = e.Position
-		deferred.queue(advanceCheckpointSQL, p.Name(), int64(at))
-		return deferred.flush(ctx)
+		deferred.queue(claimCheckpointSQL, p.Name(), int64(e.Position))
+		if err := deferred.flush(ctx); err != nil {
+			return err
+		}
+		if deferred.last.RowsAffected() == 0 {
+			return errAppliedElsewhere
+		}
+		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errAppliedElsewhere) && !r.appliedElsewhere(ctx, p, e) {
 		return err
 	}
 
-	r.advanced(p, at)
+	r.advanced(p, e.Position)
+	r.stored(p, e.Position)
+	return r.done(p, e)
+}
+
+// appliedElsewhere reports whether p's checkpoint has reached e, for an
+// event whose Apply failed: applied again, an event another process
+// applied first may fail on what it added.
+func (r *Runner) appliedElsewhere(ctx context.Context, p *projection, e eventstore.Event) bool {
+	at, err := readCheckpoint(ctx, r.pool, p.Name())
+	return err == nil && at >= e.Position
+}
+
+// done ends the handling of e, before its ack; the tests' afterCommit
+// hook may fail it there, as a crash before the ack would.
+func (r *Runner) done(p *projection, e eventstore.Event) error {
 	if r.cfg.afterCommit != nil {
 		return r.cfg.afterCommit(p.Name(), e.Position)
 	}
 	return nil
 }
 
-// advanced records that p's checkpoint is at position.
+// advanced records that p has applied or passed over every event up to
+// position.
 func (r *Runner) advanced(p *projection, position uint64) {
 	r.mu.Lock()
 	p.position = max(p.position, position)
 	position = p.position
+	caughtUp := p.state == StateCatchingUp && position >= p.catchUpTo
+	if caughtUp {
+		p.state = StateRunning
+	}
 	r.notify()
 	r.mu.Unlock()
 
@@ -336,6 +408,16 @@ func (r *Runner) advanced(p *projection, position uint64) {
 	if position == head {
 		r.metrics.lagSeconds.WithLabelValues(p.Name()).Set(0)
 	}
+	if caughtUp {
+		r.metrics.setState(p.Name(), StateRunning, 0)
+	}
+}
+
+// stored records that p's checkpoint in the database holds position.
+func (r *Runner) stored(p *projection, position uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p.saved = max(p.saved, position)
 }
 
 // countFailures counts every failed attempt to apply an event, but not
@@ -382,9 +464,10 @@ func (r *Runner) stopOnFailure(p *projection, h *message.Handler) message.Handle
 // fail records that p has stopped at failure's event.
 func (r *Runner) fail(ctx context.Context, p *projection, failure *ApplyError) {
 	r.mu.Lock()
-	p.failed = failure
+	p.failed, p.state = failure, StateFailed
 	r.notify()
 	r.mu.Unlock()
+	r.metrics.setState(p.Name(), StateFailed, failure.Position)
 
 	// The handler is stopping whatever happens here; a checkpoint that
 	// cannot be marked still shows the failure through Ready and Status.
@@ -399,9 +482,11 @@ func (r *Runner) fail(ctx context.Context, p *projection, failure *ApplyError) {
 func (r *Runner) subscriptionEnded(topic string, err error) {
 	p := r.byName[topic]
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	p.failed = fmt.Errorf("projection %s: subscription ended: %w", topic, err)
+	p.state = StateFailed
 	r.notify()
+	r.mu.Unlock()
+	r.metrics.setState(p.Name(), StateFailed, 0)
 }
 
 // notify wakes WaitFor's callers. r.mu must be held.
@@ -426,6 +511,40 @@ func (r *Runner) Ready() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrFailed, errors.Join(failed...))
+}
+
+// Failure is why a projection stopped: the event that kept failing, or
+// the end of its subscription to the log. It holds identifiers and
+// kinds of error only, never event data.
+type Failure struct {
+	Projection string
+	// Position and EventType name the event that kept failing; they are
+	// 0 and "" when the subscription to the log ended instead.
+	Position  uint64
+	EventType string
+	// Reason is the kind of error, as ApplyError.Reason says it.
+	Reason string
+}
+
+// Failures returns the projections this Runner has seen stop, in the
+// order given to New; none while every one runs.
+func (r *Runner) Failures() []Failure {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	var out []Failure
+	for _, p := range r.projections {
+		if p.failed == nil {
+			continue
+		}
+		f := Failure{Projection: p.Name(), Reason: "subscription ended"}
+		var applyErr *ApplyError
+		if errors.As(p.failed, &applyErr) {
+			f.Position, f.EventType, f.Reason = applyErr.Position, applyErr.EventType, applyErr.Reason
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // WaitFor returns once every projection's checkpoint has reached
@@ -509,8 +628,13 @@ func (r *Runner) Status(ctx context.Context) ([]ProjectionStatus, error) {
 	for i, p := range r.projections {
 		s := stored[p.Name()]
 		s.Name, s.Head = p.Name(), head
+		// This Runner may have passed events over that the database's
+		// checkpoint has yet to hear of.
+		s.Position = max(s.Position, r.positionOf(p))
 		if failed := r.failure(p); failed != nil {
 			s.State, s.LastError = StateFailed, failed.Error()
+		} else if r.stateOf(p) == StateCatchingUp && s.State == StateRunning {
+			s.State = StateCatchingUp
 		}
 		s.LagEvents, s.LagSeconds, err = r.lag(ctx, s.Position, head, newest)
 		if err != nil {
@@ -554,6 +678,73 @@ func (r *Runner) positionOf(p *projection) uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return p.position
+}
+
+func (r *Runner) stateOf(p *projection) State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return p.state
+}
+
+// saveCheckpointSQL writes a checkpoint moved in memory past events its
+// projection did not select; it never moves one back.
+const saveCheckpointSQL = `
+	UPDATE projection_checkpoints SET position = $2, updated_at = now()
+	WHERE name = $1 AND position < $2`
+
+// saveCheckpointsEvery writes the checkpoints moved in memory until ctx
+// ends.
+func (r *Runner) saveCheckpointsEvery(ctx context.Context) {
+	t := time.NewTicker(r.cfg.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			// A failed write is tried again at the next tick; meanwhile a
+			// restart would only pass the same events over again.
+			_ = r.saveCheckpoints(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// saveCheckpointsAtEnd writes the checkpoints moved in memory once the
+// handlers have stopped, within 5 seconds, whether or not ctx has ended.
+func (r *Runner) saveCheckpointsAtEnd(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = r.saveCheckpoints(ctx)
+}
+
+// saveCheckpoints writes, in one round trip, every checkpoint that is
+// ahead in memory of the database.
+func (r *Runner) saveCheckpoints(ctx context.Context) error {
+	var batch pgx.Batch
+	type ahead struct {
+		p        *projection
+		position uint64
+	}
+	var saving []ahead
+	r.mu.Lock()
+	for _, p := range r.projections {
+		if p.position > p.saved {
+			batch.Queue(saveCheckpointSQL, p.Name(), int64(p.position))
+			saving = append(saving, ahead{p, p.position})
+		}
+	}
+	r.mu.Unlock()
+	if len(saving) == 0 {
+		return nil
+	}
+
+	if err := r.pool.SendBatch(ctx, &batch).Close(); err != nil {
+		return fmt.Errorf("save checkpoints: %w", err)
+	}
+	for _, s := range saving {
+		r.stored(s.p, s.position)
+	}
+	return nil
 }
 
 // measureLagEvery refreshes the lag metrics until ctx ends.

@@ -178,6 +178,21 @@ func TestPoisonEvent(t *testing.T) {
 			if got := metricValue(t, reg, "whitecross_projection_failures_total", "poisoned"); got != 2 {
 				t.Errorf("poisoned failed %v times, want 2: once and once more", got)
 			}
+			if got := stateOf(t, reg, "poisoned"); got != "failed" {
+				t.Errorf("poisoned is %s on /metrics, want failed", got)
+			}
+			if got := stateOf(t, reg, "healthy"); got != "running" {
+				t.Errorf("healthy is %s on /metrics, want running", got)
+			}
+			at := metricValue(t, reg, "whitecross_projection_failed_position", "poisoned")
+			if at != float64(poison.Position) {
+				t.Errorf("failed position %v, want %d", at, poison.Position)
+			}
+			wantFailure := projections.Failure{Projection: "poisoned", Position: poison.Position,
+				EventType: "Poison", Reason: tt.reason}
+			if got := h.Runner.Failures(); len(got) != 1 || got[0] != wantFailure {
+				t.Errorf("failures %+v, want %+v", got, wantFailure)
+			}
 			if rows, _, top := countOf(t, h, "poisoned"); rows != 2 || top != 2 {
 				t.Errorf("poisoned counted %d rows up to %d, want 2 up to 2", rows, top)
 			}
@@ -409,4 +424,147 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, projection string
 	}
 	t.Fatalf("no series %s{projection=%q}", name, projection)
 	return 0
+}
+
+// picky is a counter that applies only the events of its type.
+type picky struct {
+	counter
+	only string
+}
+
+func (p picky) Selects(e eventstore.Event) bool { return e.Type == p.only }
+
+// TestPassOver passes over the events a projection does not select
+// without applying them: its position follows the log in memory at once,
+// its checkpoint in the database at the next interval and when the Runner
+// stops, and a restart applies nothing twice.
+func TestPassOver(t *testing.T) {
+	cfg := fast
+	cfg.CheckpointInterval = time.Hour
+	h := projectiontest.New(t, projectiontest.Live, cfg, picky{counter{name: "picked"}, "Tested"})
+	ctx, stop := context.WithCancel(t.Context())
+	done := h.Start(ctx)
+
+	appendEvents(t, h, "Tested", 2)
+	last := appendEvents(t, h, "Other", 5)
+	h.Sync()
+	if rows, _, top := countOf(t, h, "picked"); rows != 2 || top != 2 {
+		t.Errorf("picked %d rows up to %d, want 2 up to 2", rows, top)
+	}
+	if s := statusOf(t, h, "picked"); s.Position != last.Position || s.LagEvents != 0 {
+		t.Errorf("status: %+v, want at %d with no lag", s, last.Position)
+	}
+	if got := storedPosition(t, h, "picked"); got != 2 {
+		t.Errorf("stored checkpoint %d before the interval, want 2: the last event applied", got)
+	}
+
+	stop()
+	<-done
+	if got := storedPosition(t, h, "picked"); got != last.Position {
+		t.Errorf("stored checkpoint %d once stopped, want %d", got, last.Position)
+	}
+
+	cfg.CheckpointInterval = 10 * time.Millisecond
+	restarted, err := projections.New(h.Pool, h.Log, cfg, picky{counter{name: "picked"}, "Tested"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Runner = restarted
+	h.Start(t.Context())
+	appendEvents(t, h, "Tested", 1)
+	again := appendEvents(t, h, "Other", 2)
+	h.Sync()
+	deadline := time.Now().Add(waitTimeout)
+	for storedPosition(t, h, "picked") != again.Position {
+		if time.Now().After(deadline) {
+			t.Fatalf("the checkpoint did not reach %d while running", again.Position)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rows, events, _ := countOf(t, h, "picked"); rows != 3 || events != 3 {
+		t.Errorf("after a restart: %d rows of %d events, want 3 of 3", rows, events)
+	}
+}
+
+// storedPosition returns the checkpoint the database holds for name.
+func storedPosition(t *testing.T, h *projectiontest.Harness, name string) uint64 {
+	t.Helper()
+	var at int64
+	err := h.Pool.QueryRow(t.Context(),
+		`SELECT position FROM projection_checkpoints WHERE name = $1`, name).Scan(&at)
+	if err != nil {
+		t.Fatalf("stored checkpoint of %s: %v", name, err)
+	}
+	return uint64(at)
+}
+
+// gate is a counter whose first Apply waits until it is opened.
+type gate struct {
+	counter
+	entered chan struct{}
+	open    chan struct{}
+	once    *sync.Once
+}
+
+func (g gate) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
+	g.once.Do(func() {
+		close(g.entered)
+		<-g.open
+	})
+	return g.counter.Apply(ctx, tx, e, suffix)
+}
+
+// TestCatchingUp reports a projection started behind the log's head as
+// catching up until it has reached that head, then as running.
+func TestCatchingUp(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	cfg := fast
+	cfg.Registerer = reg
+	g := gate{counter{name: "gated"}, make(chan struct{}), make(chan struct{}), &sync.Once{}}
+	h := projectiontest.New(t, projectiontest.Live, cfg, g)
+	appendEvents(t, h, "Tested", 3)
+	h.Start(t.Context())
+
+	<-g.entered
+	if got := stateOf(t, reg, "gated"); got != "catching_up" {
+		t.Errorf("behind the head it started at: %s, want catching_up", got)
+	}
+	if s := statusOf(t, h, "gated"); s.State != projections.StateCatchingUp {
+		t.Errorf("status: %+v, want catching up", s)
+	}
+	close(g.open)
+	h.Sync()
+	if got := stateOf(t, reg, "gated"); got != "running" {
+		t.Errorf("at the head: %s, want running", got)
+	}
+}
+
+// stateOf returns the state whose series of
+// whitecross_projection_state is 1 for projection, failing t unless
+// exactly one is.
+func stateOf(t *testing.T, reg *prometheus.Registry, projection string) string {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var on []string
+	for _, f := range families {
+		if f.GetName() != "whitecross_projection_state" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["projection"] == projection && m.GetGauge().GetValue() == 1 {
+				on = append(on, labels["state"])
+			}
+		}
+	}
+	if len(on) != 1 {
+		t.Fatalf("states at 1 for %s: %q, want one", projection, on)
+	}
+	return on[0]
 }

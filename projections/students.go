@@ -75,7 +75,7 @@ const (
 // Students projects student streams into StudentsTable.
 type Students struct{}
 
-var _ Projection = Students{}
+var _ Selective = Students{}
 
 // Name returns "students".
 func (Students) Name() string { return "students" }
@@ -86,22 +86,27 @@ func (Students) Tables() []string { return []string{StudentsTable} }
 // Schema returns the statements that create StudentsTable with suffix.
 func (Students) Schema(suffix string) string { return fmt.Sprintf(studentsSchema, suffix) }
 
+// studentEvents are the events Students applies.
+var studentEvents = eventTypes(
+	domain.StudentEnrolled{},
+	domain.DemographicsUpdated{},
+	domain.StudentTransferred{},
+	domain.StudentWithdrawn{},
+)
+
+// Selects reports whether e is one of the events Apply applies.
+func (Students) Selects(e eventstore.Event) bool {
+	return studentEvents[e.Type] && strings.HasPrefix(e.Stream, domain.StudentStream(""))
+}
+
 // Apply applies StudentEnrolled, DemographicsUpdated, StudentTransferred
 // and StudentWithdrawn, and ignores every other event, as well as an
 // event whose payload has been destroyed.
-func (Students) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
-	switch e.Type {
-	case domain.StudentEnrolled{}.EventType(),
-		domain.DemographicsUpdated{}.EventType(),
-		domain.StudentTransferred{}.EventType(),
-		domain.StudentWithdrawn{}.EventType():
-	default:
+func (s Students) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
+	if !s.Selects(e) || e.Data == nil {
 		return nil
 	}
-	studentID, ok := strings.CutPrefix(e.Stream, domain.StudentStream(""))
-	if !ok || e.Data == nil {
-		return nil
-	}
+	studentID := strings.TrimPrefix(e.Stream, domain.StudentStream(""))
 	decoded, err := domain.DecodeEvent(e.Type, e.SchemaVersion, e.Data)
 	if err != nil {
 		return err
@@ -206,11 +211,7 @@ func SearchStudents(ctx context.Context, q Querier, f StudentFilter) ([]StudentR
 	if err != nil {
 		return nil, "", fmt.Errorf("search students: %w", err)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
+	limit := pageSize(f.Limit)
 
 	schools := f.Schools
 	if schools == nil {
@@ -222,12 +223,8 @@ func SearchStudents(ctx context.Context, q Querier, f StudentFilter) ([]StudentR
 	if err != nil {
 		return nil, "", fmt.Errorf("search students: %w", err)
 	}
-
-	if len(students) <= limit {
-		return students, "", nil
-	}
-	students = students[:limit]
-	return students, encodeCursor(students[limit-1].StudentID), nil
+	students, next := pageByID(students, limit, func(s StudentRow) string { return s.StudentID })
+	return students, next, nil
 }
 
 func scanStudent(row pgx.CollectableRow) (StudentRow, error) {
@@ -246,6 +243,17 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // likePrefix returns query, trimmed, as the start of a LIKE pattern.
 func likePrefix(query string) string {
 	return likeEscaper.Replace(strings.TrimSpace(query))
+}
+
+// pageByID returns the first limit rows, of the limit+1 a query asked
+// for, and the cursor of the next page: the ID of the last row, or empty
+// when no row was left over.
+func pageByID[T any](rows []T, limit int, id func(T) string) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, encodeCursor(id(rows[limit-1]))
 }
 
 // encodeCursor returns the cursor of the page after studentID's row.

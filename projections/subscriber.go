@@ -37,17 +37,24 @@ type SubscriberConfig struct {
 	// log's subscription failed or the log was closed. It is not called
 	// when the subscribing context ends or the Subscriber is closed.
 	OnEnd func(topic string, err error)
+	// Selects, when set, says whether topic takes e. An event a topic
+	// does not take gets no message: OnPass hears its position instead,
+	// in order with the messages, once the previous message is acked.
+	Selects func(topic string, e eventstore.Event) bool
+	OnPass  func(topic string, position uint64)
 }
 
 // Subscriber is a Watermill subscriber over the event log. Each call of
-// Subscribe starts a subscription of its own and turns each event into a
-// message (EventOf turns it back), one at a time: the next message is
-// sent only once the previous one is acked, and a nacked message is sent
-// again, so that no event is ever skipped. The topic only names the
-// subscription to From.
+// Subscribe delivers the log from its own position and turns each event
+// into a message (EventOf turns it back), one at a time: the next message
+// is sent only once the previous one is acked, and a nacked message is
+// sent again, so that no event is ever skipped. The topic only names the
+// subscription to From. The subscriptions share one subscription to the
+// log for what it has just committed: a commit is read once, however many
+// topics follow the log.
 type Subscriber struct {
-	log eventstore.Store
-	cfg SubscriberConfig
+	cfg    SubscriberConfig
+	shared *sharedFeed
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -62,12 +69,21 @@ func NewSubscriber(log eventstore.Store, cfg SubscriberConfig) (*Subscriber, err
 	if cfg.OnEnd == nil {
 		cfg.OnEnd = func(string, error) {}
 	}
-	return &Subscriber{log: log, cfg: cfg, closing: make(chan struct{})}, nil
+	if cfg.Selects == nil {
+		cfg.Selects = func(string, eventstore.Event) bool { return true }
+	}
+	if cfg.OnPass == nil {
+		cfg.OnPass = func(string, uint64) {}
+	}
+	return &Subscriber{cfg: cfg, shared: newSharedFeed(log), closing: make(chan struct{})}, nil
 }
 
 // Subscribe implements message.Subscriber. The channel is closed when
 // ctx ends, when the Subscriber is closed, or when the log's
-// subscription ends.
+// subscription ends. When ctx has ended before the subscription starts,
+// Subscribe returns a closed channel, not an error: a Watermill router
+// stopped while it starts its handlers then stops every one at once,
+// where an error would leave those not yet started holding up its close.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	select {
 	case <-s.closing:
@@ -77,16 +93,27 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 
 	from, err := s.cfg.From(ctx, topic)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		return s.refused(ctx, topic, err)
 	}
-	sub, err := s.log.Subscribe(ctx, from)
+	sub, err := s.shared.subscribe(ctx, from)
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s: %w", topic, err)
+		return s.refused(ctx, topic, err)
 	}
 
 	out := make(chan *message.Message)
 	s.wg.Go(func() { s.deliver(ctx, topic, sub, out) })
 	return out, nil
+}
+
+// refused answers a subscription to topic that could not start because
+// of err: a closed channel when ctx has ended, the error otherwise.
+func (s *Subscriber) refused(ctx context.Context, topic string, err error) (<-chan *message.Message, error) {
+	if ctx.Err() != nil {
+		ended := make(chan *message.Message)
+		close(ended)
+		return ended, nil
+	}
+	return nil, fmt.Errorf("subscribe %s: %w", topic, err)
 }
 
 // Close ends every subscription and waits until their channels are
@@ -114,6 +141,10 @@ func (s *Subscriber) deliver(
 			if !ok {
 				s.ended(ctx, topic, sub.Err())
 				return
+			}
+			if !s.cfg.Selects(topic, e) {
+				s.cfg.OnPass(topic, e.Position)
+				continue
 			}
 			if !s.send(ctx, e, out) {
 				return

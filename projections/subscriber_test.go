@@ -3,6 +3,8 @@ package projections_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,6 +87,147 @@ func TestSubscriberContext(t *testing.T) {
 		}
 	case <-time.After(waitTimeout):
 		t.Error("the channel is still open after the context ended")
+	}
+}
+
+// TestSubscriberPassesOver sends messages for the events its topic
+// takes only, and tells the position of each other, in log order.
+func TestSubscriberPassesOver(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	var passed []uint64
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From:    func(context.Context, string) (uint64, error) { return 1, nil },
+		Selects: func(topic string, e eventstore.Event) bool { return e.Type == "Taken" },
+		OnPass: func(topic string, position uint64) {
+			if topic == "picky" {
+				passed = append(passed, position)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	appendEvents(t, h, "Other", 2)
+	appendEvents(t, h, "Taken", 1)
+	appendEvents(t, h, "Other", 1)
+	taken := appendEvents(t, h, "Taken", 1)
+
+	messages, err := sub.Subscribe(t.Context(), "picky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []uint64
+	for range 2 {
+		msg := receive(t, messages)
+		e, err := projections.EventOf(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.Position)
+		msg.Ack()
+	}
+	if !slices.Equal(got, []uint64{3, taken.Position}) || !slices.Equal(passed, []uint64{1, 2, 4}) {
+		t.Errorf("messages at %v, passed over %v; want 3 and 5, and 1, 2 and 4", got, passed)
+	}
+}
+
+// TestSubscriberTopicsApart follows the log with two topics, one acking
+// each message as it comes and one left behind while the log grows by
+// more than the shared subscription keeps: each receives every event
+// once, in order, the one behind from the log itself, then both from the
+// shared subscription.
+func TestSubscriberTopicsApart(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(context.Context, string) (uint64, error) { return 1, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	appendEvents(t, h, "Early", 10)
+	fast, err := sub.Subscribe(t.Context(), "fast")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := sub.Subscribe(t.Context(), "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const total = 10 + 20*500
+	fastDone := make(chan []uint64, 1)
+	go func() { fastDone <- consume(t, fast, total) }()
+	for range 20 {
+		appendEvents(t, h, "Later", 500)
+	}
+	for name, got := range map[string][]uint64{"fast": <-fastDone, "slow": consume(t, slow, total)} {
+		if len(got) != total {
+			t.Errorf("%s received %d events, want %d", name, len(got), total)
+			continue
+		}
+		for i, p := range got {
+			if p != uint64(i+1) {
+				t.Errorf("%s: event %d at position %d, want %d", name, i, p, i+1)
+				break
+			}
+		}
+	}
+}
+
+// consume acks n messages and returns their events' positions.
+func consume(t *testing.T, messages <-chan *message.Message, n int) []uint64 {
+	var got []uint64
+	for range n {
+		select {
+		case msg, ok := <-messages:
+			if !ok {
+				return got
+			}
+			e, err := projections.EventOf(msg)
+			if err != nil {
+				return got
+			}
+			got = append(got, e.Position)
+			msg.Ack()
+		case <-time.After(waitTimeout):
+			return got
+		}
+	}
+	return got
+}
+
+// TestSubscriberAfterTheContext answers a subscription whose context has
+// ended, whose start fails for that reason, with a closed channel rather
+// than an error, so that a router stopped while it starts its handlers
+// stops each of them at once; any other failure is an error.
+func TestSubscriberAfterTheContext(t *testing.T) {
+	h := projectiontest.New(t, projectiontest.Rebuilt, projections.Config{})
+	sub, err := projections.NewSubscriber(h.Log, projections.SubscriberConfig{
+		From: func(ctx context.Context, _ string) (uint64, error) {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			return 0, errors.New("no checkpoint")
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	messages, err := sub.Subscribe(ctx, "tested")
+	if err != nil {
+		t.Fatalf("subscribe after the context ended: %v", err)
+	}
+	if _, open := <-messages; open {
+		t.Error("a message after the context ended")
+	}
+	if _, err := sub.Subscribe(t.Context(), "tested"); err == nil {
+		t.Error("a failure of From, with the context alive, is no error")
 	}
 }
 

@@ -87,8 +87,6 @@ type handlers struct{ Services }
 // piece of work together, across services; events record it.
 const HeaderCorrelationID = "X-Correlation-ID"
 
-const capabilityKey = "readapi.capability"
-
 // inContext runs next with the capability its route needs on record, for
 // meta, after refusing a malformed X-Correlation-ID (400). The response
 // carries the correlation ID the events record.
@@ -100,6 +98,8 @@ func inContext(capability auth.Capability, next echo.HandlerFunc) echo.HandlerFu
 			v.Add(HeaderCorrelationID, "must be 1 to 64 letters, digits, '.', '_' or '-'")
 			return v
 		}
+		// The authentication middleware records it too, but only on a
+		// route that is not public.
 		c.Set(capabilityKey, capability)
 		c.Response().Header().Set(HeaderCorrelationID, correlationID(c))
 		return next(c)
@@ -144,7 +144,7 @@ func meta(c echo.Context) commands.Meta {
 // roleOf returns the role of p's that grants the capability of c's
 // route, or p's first role for a route that needs none.
 func roleOf(c echo.Context, p auth.Principal) domain.Role {
-	if capability, _ := c.Get(capabilityKey).(auth.Capability); capability != "" {
+	if capability := grantingCapability(c); capability != "" {
 		return p.RoleFor(capability)
 	}
 	if len(p.Roles) > 0 {

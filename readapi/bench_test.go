@@ -160,10 +160,11 @@ func statusOf(resp *http.Response) int {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // BenchmarkChartRead reads one student's chart from 64 concurrent clients
-// over real HTTP with real tokens: "audited" through the API, which
-// decides the scope from the read models, appends an access event, then
-// answers the charts read model's row; "unaudited" through a route that
-// only this benchmark registers, the same read without the event, the
+// over real HTTP with real tokens: "audited" through the API, which reads
+// the charts read model's row, decides the scope from the school it
+// names, appends an access event, then answers the row's document;
+// "unaudited" through a route that only this benchmark registers, the
+// same read (one query, the scope from its row) without the event, the
 // limit beside it.
 func BenchmarkChartRead(b *testing.B) {
 	w := newWorld(b)
@@ -171,16 +172,16 @@ func BenchmarkChartRead(b *testing.B) {
 		Summary: "the chart without its access event, for comparison only",
 		Access:  readapi.Access{Capability: auth.ReadClinical},
 		Handler: func(c echo.Context) error {
-			ctx, p := c.Request().Context(), principalOf(c)
-			school, ok, err := projections.StudentSchool(ctx, w.db, c.Param("id"))
-			if err != nil || !ok || !p.AtSchool(school) {
-				return readapi.Forbidden("out of scope")
-			}
-			row, ok, err := projections.ChartOf(ctx, w.db, c.Param("id"))
+			doc := benchBuffers.Get().(*bytes.Buffer)
+			defer func() { doc.Reset(); benchBuffers.Put(doc) }()
+			row, ok, err := projections.ChartInto(c.Request().Context(), w.db, c.Param("id"), doc)
 			if err != nil || !ok {
 				return readapi.NotFound("no chart")
 			}
-			return c.JSONBlob(http.StatusOK, row.Document)
+			if !principalOf(c).AtSchool(row.SchoolID) {
+				return readapi.Forbidden("out of scope")
+			}
+			return c.JSONBlob(http.StatusOK, doc.Bytes())
 		}}
 	api, err := readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
@@ -203,6 +204,10 @@ func BenchmarkChartRead(b *testing.B) {
 		})
 	}
 }
+
+// benchBuffers hold the charts of the unaudited read, as the API's
+// own buffers hold those of the audited one.
+var benchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func principalOf(c echo.Context) auth.Principal {
 	p, _ := readapi.PrincipalOf(c)

@@ -2,8 +2,6 @@ package readapi
 
 import (
 	"net/http"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -111,11 +109,10 @@ func (h readModelHandlers) listBreakGlass(c echo.Context) error {
 	}
 	rows, next, err := projections.Grants(c.Request().Context(), h.DB, f)
 	if err != nil {
-		return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this list"}}}
+		return queryFailed(err)
 	}
 
 	out := BreakGlassList{Grants: make([]BreakGlassGrant, 0, len(rows)), Next: next}
-	var students []string
 	for _, g := range rows {
 		out.Grants = append(out.Grants, BreakGlassGrant{
 			ID: g.GrantID, UserID: g.ActorID, StudentID: g.StudentID,
@@ -123,16 +120,12 @@ func (h readModelHandlers) listBreakGlass(c echo.Context) error {
 			ExpiresAt: g.ExpiresAt, ClosedAt: g.ClosedAt, Active: g.ActiveAt(now),
 			Position: g.Position,
 		})
-		if !slices.Contains(students, g.StudentID) {
-			students = append(students, g.StudentID)
-		}
 	}
-	_, err = h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: principal(c), StudentIDs: students, What: breakGlassListRoute,
-		Purpose: domain.PurposeInvestigation,
-	})
+	students := studentsIn(rows, func(g projections.GrantRow) string { return g.StudentID })
+	err = h.recordRead(c, commands.Access{StudentIDs: students, What: breakGlassListRoute,
+		Purpose: domain.PurposeInvestigation})
 	if err != nil {
-		return Unavailable("the access cannot be recorded, so no health information is sent")
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -157,12 +150,6 @@ func grantFilter(c echo.Context, now time.Time) (projections.GrantFilter, error)
 	default:
 		v.Add("open", "must be true or false")
 	}
-	if limit := c.QueryParam("limit"); limit != "" {
-		n, err := strconv.Atoi(limit)
-		if err != nil || n < 1 || n > 500 {
-			v.Add("limit", "must be a whole number from 1 to 500")
-		}
-		f.Limit = n
-	}
+	f.Limit = pageLimit(c, &v)
 	return f, v.Err()
 }

@@ -1,7 +1,9 @@
 package readapi
 
 import (
+	"bytes"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,7 +44,9 @@ func (h readModelHandlers) chart(c echo.Context) error {
 	// The chart's row says where the student is: one query decides the
 	// scope and fetches the chart.
 	id := c.Param("id")
-	row, ok, err := projections.ChartOf(c.Request().Context(), h.DB, id)
+	doc := chartBuffers.Get().(*bytes.Buffer)
+	defer putChartBuffer(doc)
+	row, ok, err := projections.ChartInto(c.Request().Context(), h.DB, id, doc)
 	if err != nil {
 		return Unavailable("the read models cannot be read")
 	}
@@ -56,5 +60,22 @@ func (h readModelHandlers) chart(c echo.Context) error {
 	if err := h.recordAccess(c, scope, chartRoute); err != nil {
 		return err
 	}
-	return c.JSONBlob(http.StatusOK, row.Document)
+	return c.JSONBlob(http.StatusOK, doc.Bytes())
+}
+
+// chartBuffers hold charts between their read and their answer, so that
+// a read does not allocate the bytes of a whole chart (about 55 kB for a
+// school year's) for the collector to reclaim.
+var chartBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxKeptChart is the largest buffer chartBuffers keeps: a rare huge
+// chart is left to the collector rather than held for ever.
+const maxKeptChart = 1 << 20
+
+func putChartBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxKeptChart {
+		return
+	}
+	b.Reset()
+	chartBuffers.Put(b)
 }

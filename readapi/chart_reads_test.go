@@ -268,7 +268,7 @@ func TestBreakGlassReview(t *testing.T) {
 		t.Errorf("an open grant: %+v", g)
 	}
 
-	for _, query := range []string{"actor=someone", "student=x", "open=yes", "limit=0", "cursor=abc"} {
+	for _, query := range []string{"actor=someone", "student=x", "open=yes", "limit=-1", "cursor=abc"} {
 		status, p := w.callProblem(http.MethodGet, "/v1/access/break-glass?"+query, w.tokens[co], nil)
 		if status != 400 || len(p.Errors) == 0 {
 			t.Errorf("%s: %d %+v, want 400 naming the field", query, status, p)

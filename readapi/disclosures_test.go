@@ -171,7 +171,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 		t.Errorf("pages of two: %q, next %q", got, second.Next)
 	}
 	for query, field := range map[string]string{"&cursor=abc": "cursor", "&from=yesterday": "from",
-		"&limit=0": "limit"} {
+		"&limit=501": "limit"} {
 		got, p := w.callProblem(http.MethodGet, "/v1/students/"+w.studentIn+"/disclosures?x=1"+query, w.tokens[co], nil)
 		if got != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field {
 			t.Errorf("%s: %d %+v, want 400 naming %s", query, got, p, field)

@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"sync"
@@ -21,11 +22,23 @@ func (s *Server) healthz(c echo.Context) error {
 type readiness struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"`
+	// Details say what fails, for the checks whose error is a
+	// CheckFailure.
+	Details map[string]string `json:"details,omitempty"`
 }
+
+// CheckFailure is the error of a check that says, in /readyz's answer,
+// what fails. /readyz is public: Detail names things by identifiers,
+// positions and kinds of error only, never data or secrets.
+type CheckFailure struct {
+	Detail string
+}
+
+func (f CheckFailure) Error() string { return f.Detail }
 
 // readyz runs every check at once and answers 200 when all pass, 503
 // naming the failing ones otherwise. Check errors are reduced to a fixed
-// word; details go to the log.
+// word, and the detail of a CheckFailure; other details go to the log.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.CheckTimeout)
 	defer cancel()
@@ -44,6 +57,13 @@ func (s *Server) readyz(c echo.Context) error {
 				out.Checks[name] = "failing"
 				out.Status = "not ready"
 				s.cfg.Logger.Warn().Str("check", name).Err(err).Msg("readiness_check_failed")
+			}
+			var failure CheckFailure
+			if errors.As(err, &failure) {
+				if out.Details == nil {
+					out.Details = map[string]string{}
+				}
+				out.Details[name] = failure.Detail
 			}
 		})
 	}

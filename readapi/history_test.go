@@ -229,7 +229,7 @@ func TestStudentHistory(t *testing.T) {
 	if got := w.call(http.MethodGet, "/v1/students/"+uuid.NewString()+"/history", w.tokens[co], nil, nil); got != 404 {
 		t.Errorf("an unknown student: %d, want 404", got)
 	}
-	for query, field := range map[string]string{"?cursor=x": "cursor", "?limit=0": "limit"} {
+	for query, field := range map[string]string{"?cursor=x": "cursor", "?limit=501": "limit"} {
 		got, p := w.callProblem(http.MethodGet, path+query, w.tokens[co], nil)
 		if got != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field {
 			t.Errorf("%s: %d %+v, want 400 naming %s", query, got, p, field)

@@ -470,6 +470,16 @@ func readRows() map[string]matrixCase {
 		"GET /v1/schools/:id/controlled-stock": row(read(school("/controlled-stock")), reads),
 		"GET /v1/access/break-glass": row(read(func(*world, bool) string { return "/v1/access/break-glass" }),
 			expect{ok: 200, in: roles(co), out: roles(co)}),
+		"GET /v1/schools/:id/alerts": row(read(school("/alerts")), reads),
+		"GET /v1/log": row(at("/v1/log?limit=5", nil),
+			expect{ok: 200, in: roles(co, aud), out: roles(co, aud)}),
+		// A list of accounts answers only those of the caller's scope,
+		// wherever the school asked for.
+		"GET /v1/users": row(func(w *world, in bool) (string, any) {
+			return "/v1/users?school=" + w.school(in), nil
+		}, expect{ok: 200, in: roles(sys, dist, sch, co), out: roles(sys, dist, sch, co)}),
+		"GET /v1/schools":                  row(at("/v1/schools", nil), anyone(200)),
+		"GET /v1/districts":                row(at("/v1/districts", nil), anyone(200)),
 		"GET /v1/students/:id/history":     row(read(student("/history")), investigates),
 		"GET /v1/students/:id/disclosures": row(read(student("/disclosures")), investigates),
 		"GET /v1/users/:id/activity": row(read(func(w *world, in bool) string {

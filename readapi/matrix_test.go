@@ -91,9 +91,7 @@ func newWorld(t testing.TB) *world {
 	}
 	pool := db.AppPool(t)
 	w.db = pool
-	w.runner, err = projections.New(pool, l, projections.Config{}, projections.Students{}, projections.Access{},
-		projections.NewCharts(l), projections.BreakGlass{}, projections.Medications{}, projections.ControlledStock{},
-		projections.Activity{}, projections.Disclosures{})
+	w.runner, err = projections.New(pool, l, projections.Config{}, projections.All(l)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +107,7 @@ func newWorld(t testing.TB) *world {
 		Logger:       zerolog.Nop(),
 		Routes:       w.noteQueries(routes),
 		Authenticate: readapi.Authenticator(w.accounts),
+		Auditor:      auditor,
 	})
 	if err != nil {
 		t.Fatal(err)

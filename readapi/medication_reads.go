@@ -1,10 +1,8 @@
 package readapi
 
 import (
-	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,13 +24,6 @@ type AdministrationList struct {
 	Administrations []projections.DoseRow `json:"administrations"`
 	Next            string                `json:"next,omitempty"`
 }
-
-// The pages of the medication queries: limit when none is asked for, and
-// the most one may ask for.
-const (
-	defaultPage = 50
-	maxPage     = 500
-)
 
 // The paths of the medication queries, which their access events name.
 const (
@@ -94,11 +85,8 @@ func (h readModelHandlers) dosesOfDay(c echo.Context) error {
 	}
 
 	day, err := projections.DosesOfDay(c.Request().Context(), h.DB, q)
-	if errors.Is(err, projections.ErrInvalidCursor) {
-		return badCursor()
-	}
 	if err != nil {
-		return err
+		return queryFailed(err)
 	}
 	if err := h.recordDosesAccess(c, purpose, studentsOfDay(day)); err != nil {
 		return err
@@ -146,13 +134,8 @@ func studentsOfDay(day projections.DoseDay) []string {
 // before the answer leaves; when it cannot, the answer is 503 and no
 // health information leaves.
 func (h readModelHandlers) recordDosesAccess(c echo.Context, purpose string, students []string) error {
-	_, err := h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: principal(c), StudentIDs: students, What: "GET " + dosesPath, Purpose: purpose,
-	})
-	if err != nil {
-		return Unavailable("the access cannot be recorded, so no health information is sent")
-	}
-	return nil
+	return h.recordRead(c, commands.Access{StudentIDs: students, What: "GET " + dosesPath,
+		Purpose: purpose})
 }
 
 // controlledStock lists a school's controlled-substance stock. It names
@@ -173,11 +156,8 @@ func (h readModelHandlers) controlledStock(c echo.Context) error {
 	}
 
 	page, err := projections.StockOf(c.Request().Context(), h.DB, school, c.QueryParam("cursor"), limit)
-	if errors.Is(err, projections.ErrInvalidCursor) {
-		return badCursor()
-	}
 	if err != nil {
-		return err
+		return queryFailed(err)
 	}
 	return c.JSON(http.StatusOK, page)
 }
@@ -199,11 +179,8 @@ func (h readModelHandlers) ordersOf(c echo.Context) error {
 
 	orders, next, err := projections.OrdersOf(c.Request().Context(), h.DB, scope.StudentID,
 		c.QueryParam("cursor"), limit)
-	if errors.Is(err, projections.ErrInvalidCursor) {
-		return badCursor()
-	}
 	if err != nil {
-		return err
+		return queryFailed(err)
 	}
 	if err := h.recordAccess(c, scope, "GET "+ordersPath); err != nil {
 		return err
@@ -230,11 +207,8 @@ func (h readModelHandlers) administrationsOf(c echo.Context) error {
 
 	f.StudentID = scope.StudentID
 	records, next, err := projections.AdministrationsOf(c.Request().Context(), h.DB, f)
-	if errors.Is(err, projections.ErrInvalidCursor) {
-		return badCursor()
-	}
 	if err != nil {
-		return err
+		return queryFailed(err)
 	}
 	if err := h.recordAccess(c, scope, "GET "+administrationsPath); err != nil {
 		return err
@@ -284,24 +258,6 @@ func timeParam(c echo.Context, name string, v *ValidationError) time.Time {
 		v.Add(name, "must be a time as 2006-01-02T15:04:05Z07:00")
 	}
 	return t
-}
-
-// pageLimit returns the limit query parameter, defaultPage when it is
-// absent, or adds its refusal to v.
-func pageLimit(c echo.Context, v *ValidationError) int {
-	s := c.QueryParam("limit")
-	if s == "" {
-		return defaultPage
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxPage {
-		v.Add("limit", "must be a whole number from 1 to 500")
-	}
-	return n
-}
-
-func badCursor() error {
-	return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this list"}}}
 }
 
 // now returns the time of the queries' clock.

@@ -244,7 +244,7 @@ func TestMedicationQueriesRefuseBadInput(t *testing.T) {
 	w := newWorld(t)
 	tests := []struct{ path, field string }{
 		{"/v1/schools/" + w.schoolIn + "/doses?date=03-03-2025", "date"},
-		{"/v1/schools/" + w.schoolIn + "/doses?limit=0", "limit"},
+		{"/v1/schools/" + w.schoolIn + "/doses?limit=-1", "limit"},
 		{"/v1/schools/" + w.schoolIn + "/doses?cursor=bm90IGEgY3Vyc29y", "cursor"},
 		{"/v1/schools/not-a-school/doses", "id"},
 		{"/v1/schools/" + w.schoolIn + "/controlled-stock?limit=501", "limit"},

@@ -3,6 +3,7 @@ package readapi
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
 )
 
 // use installs the middleware that every request passes, outermost
@@ -111,7 +114,17 @@ func recoverer() echo.MiddlewareFunc {
 	})
 }
 
-const principalKey = "readapi.principal"
+const (
+	principalKey  = "readapi.principal"
+	capabilityKey = "readapi.capability"
+)
+
+// grantingCapability returns the capability c's route asked for and the
+// caller holds; empty on a route that asks for none.
+func grantingCapability(c echo.Context) auth.Capability {
+	capability, _ := c.Get(capabilityKey).(auth.Capability)
+	return capability
+}
 
 // SetPrincipal records who c's request comes from. The router calls it
 // for every route that is not public; a public handler that establishes
@@ -131,9 +144,10 @@ func PrincipalOf(c echo.Context) (auth.Principal, bool) {
 const bearerChallenge = `Bearer realm="whitecross"`
 
 // authorize guards a route that is not public: the caller must
-// authenticate and, when a says so, hold a's capability. Scope (which
-// schools) is left to the handler.
-func (s *Server) authorize(a Access) echo.MiddlewareFunc {
+// authenticate and, when the route says so, hold its capability. Scope
+// (which schools) is left to the handler.
+func (s *Server) authorize(r Route) echo.MiddlewareFunc {
+	a := r.Access
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, err := s.cfg.Authenticate(c)
@@ -146,17 +160,48 @@ func (s *Server) authorize(a Access) echo.MiddlewareFunc {
 			SetPrincipal(c, p)
 
 			if a.Capability != "" && !p.Can(a.Capability) {
-				s.cfg.Logger.Info().
-					Str("request_id", RequestID(c)).
-					Str("actor_id", p.UserID).
-					Str("route", s.routeLabel(c)).
-					Str("capability", string(a.Capability)).
-					Msg("access_denied")
-				return Forbidden("the caller's roles do not grant " + string(a.Capability))
+				return s.refuseCapability(c, r, p)
 			}
+			c.Set(capabilityKey, a.Capability)
 			return next(c)
 		}
 	}
+}
+
+// refuseCapability answers 403 to p, whose roles do not grant r's
+// capability. On a route that carries health information the refusal is
+// recorded in the log first, naming the student or school the path names
+// (identifiers only); it stands even when it cannot be recorded.
+func (s *Server) refuseCapability(c echo.Context, r Route, p auth.Principal) error {
+	s.cfg.Logger.Info().
+		Str("request_id", RequestID(c)).
+		Str("actor_id", p.UserID).
+		Str("route", s.routeLabel(c)).
+		Str("capability", string(r.Access.Capability)).
+		Msg("access_denied")
+	if r.PHI && s.cfg.Auditor != nil {
+		refusal := commands.Refusal{Actor: p, Capability: r.Access.Capability,
+			What: r.Method + " " + r.Path, Reason: "role"}
+		refusal.StudentID, refusal.SchoolID = refusalTarget(c, r.Path)
+		_ = s.cfg.Auditor.Refused(c.Request().Context(), meta(c), refusal)
+	}
+	return Forbidden("the caller's roles do not grant " + string(r.Access.Capability))
+}
+
+// refusalTarget returns the student or the school a request's path names
+// by its :id, when it is an ID; both empty for any other path.
+func refusalTarget(c echo.Context, path string) (student, school string) {
+	id := c.Param("id")
+	if !domain.ValidID(id) {
+		return "", ""
+	}
+	switch {
+	case strings.HasPrefix(path, "/v1/students/:id"):
+		return id, ""
+	case strings.HasPrefix(path, "/v1/schools/:id"):
+		return "", id
+	}
+	return "", ""
 }
 
 // refuseAuthentication answers an error of Authenticate: a problem or a

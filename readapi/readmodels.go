@@ -3,6 +3,7 @@ package readapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,6 +66,9 @@ func ReadModelRoutes(rm ReadModels) []Route {
 	routes = append(routes, h.breakGlassReviewRoutes()...)
 	routes = append(routes, h.medicationReadRoutes()...)
 	routes = append(routes, h.historyRoutes()...)
+	routes = append(routes, h.alertReadRoutes()...)
+	routes = append(routes, h.logReadRoutes()...)
+	routes = append(routes, h.adminReadRoutes()...)
 	return routes
 }
 
@@ -108,76 +112,99 @@ type StudentList struct {
 	Next     string           `json:"next,omitempty"`
 }
 
+// searchRoute names the student search in access events.
+const searchRoute = "GET /v1/students"
+
 // searchStudents finds students by name or number prefix (q), school and
 // grade, among the schools the caller may see: a nurse's own; any for a
-// compliance officer investigating.
+// compliance officer investigating. A school out of the caller's scope
+// is refused, and the refusal recorded.
 func (h readModelHandlers) searchStudents(c echo.Context) error {
 	if err := h.waitAfter(c); err != nil {
 		return err
 	}
-	p := principal(c)
-	f := projections.StudentFilter{Grade: domain.Grade(c.QueryParam("grade")), Query: c.QueryParam("q"),
-		After: c.QueryParam("cursor")}
-	f.Limit, _ = strconv.Atoi(c.QueryParam("limit"))
-	if f.Limit <= 0 || f.Limit > 200 {
-		f.Limit = 50
-	}
-	investigating := p.Can(auth.ReadHistory)
-	switch school := c.QueryParam("school"); {
-	case school != "" && !investigating && !p.AtSchool(school):
-		return Forbidden("the school is not one of yours")
-	case school != "":
-		f.Schools = []string{school}
-	case investigating:
-		f.AllSchools = true
-	default:
-		f.Schools = p.Schools
+	f, purpose, err := h.studentFilter(c)
+	if err != nil {
+		return err
 	}
 	rows, next, err := projections.SearchStudents(c.Request().Context(), h.DB, f)
 	if err != nil {
-		return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this search"}}}
+		return queryFailed(err)
 	}
+
 	out := StudentList{Students: []StudentSummary{}, Next: next}
-	var ids []string
+	ids := make([]string, 0, len(rows))
 	for _, r := range rows {
 		out.Students = append(out.Students, StudentSummary{ID: r.StudentID, StudentNumber: r.StudentNumber,
 			SchoolID: r.SchoolID, GivenName: r.GivenName, FamilyName: r.FamilyName,
 			BirthDate: string(r.BirthDate), Grade: string(r.Grade), Enrolled: r.Enrolled})
 		ids = append(ids, r.StudentID)
 	}
-	purpose := domain.PurposeTreatment
-	if investigating {
-		purpose = domain.PurposeInvestigation
-	}
-	_, err = h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: p, StudentIDs: ids, What: "GET /v1/students", Purpose: purpose,
-	})
+	err = h.recordRead(c, commands.Access{StudentIDs: ids, What: searchRoute, Purpose: purpose})
 	if err != nil {
-		return Unavailable("the access cannot be recorded, so no health information is sent")
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
+// studentFilter reads the query of GET /v1/students, naming each bad
+// parameter, and decides the schools searched and the purpose of the
+// read.
+func (h readModelHandlers) studentFilter(c echo.Context) (projections.StudentFilter, string, error) {
+	var v ValidationError
+	f := projections.StudentFilter{Grade: domain.Grade(c.QueryParam("grade")),
+		Query: c.QueryParam("q"), After: c.QueryParam("cursor"), Limit: pageLimit(c, &v)}
+	if f.Grade != "" && !slices.Contains(domain.Grades, f.Grade) {
+		v.Add("grade", "must be a grade: PK, K, or 1 to 12")
+	}
+	school := c.QueryParam("school")
+	if school != "" && !domain.ValidID(school) {
+		v.Add("school", "must be a school ID")
+	}
+	if err := v.Err(); err != nil {
+		return f, "", err
+	}
+
+	p := principal(c)
+	purpose := domain.PurposeTreatment
+	if p.Can(auth.ReadHistory) {
+		purpose = domain.PurposeInvestigation
+	}
+	switch {
+	case school != "":
+		scoped, err := h.schoolScope(c, school, searchRoute)
+		if err != nil {
+			return f, "", err
+		}
+		f.Schools, purpose = []string{school}, scoped
+	case purpose == domain.PurposeInvestigation:
+		f.AllSchools = true
+	default:
+		f.Schools = p.Schools
+	}
+	return f, purpose, nil
+}
+
+// accessOf lists who read a student's chart, for compliance; the list is
+// itself recorded as a read of the student's.
 func (h readModelHandlers) accessOf(c echo.Context) error {
 	if err := h.waitAfter(c); err != nil {
 		return err
 	}
-	limit, _ := strconv.Atoi(c.QueryParam("limit"))
-	if limit == 0 {
-		limit = 100
+	var v ValidationError
+	limit := pageLimit(c, &v)
+	if err := v.Err(); err != nil {
+		return err
 	}
 	student := c.Param("id")
 	rows, next, err := projections.AccessOf(c.Request().Context(), h.DB, student, c.QueryParam("cursor"), limit)
 	if err != nil {
-		return ValidationError{Fields: []FieldError{{Field: "cursor", Reason: "is not a cursor of this list"}}}
+		return queryFailed(err)
 	}
-	p := principal(c)
-	_, err = h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: p, StudentIDs: []string{student}, What: "GET /v1/students/:id/access",
-		Purpose: domain.PurposeInvestigation,
-	})
+	err = h.recordRead(c, commands.Access{StudentIDs: []string{student},
+		What: "GET /v1/students/:id/access", Purpose: domain.PurposeInvestigation})
 	if err != nil {
-		return Unavailable("the access cannot be recorded, so no health information is sent")
+		return err
 	}
 	if rows == nil {
 		rows = []projections.AccessRow{}

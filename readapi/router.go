@@ -71,7 +71,7 @@ func (s *Server) add(r Route) {
 		guards = append(guards, noStore)
 	}
 	if !r.Access.Public {
-		guards = append(guards, s.authorize(r.Access))
+		guards = append(guards, s.authorize(r))
 	}
 	s.echo.Add(r.Method, r.Path, r.Handler, guards...)
 	s.routes = append(s.routes, r)

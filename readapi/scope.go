@@ -1,6 +1,8 @@
 package readapi
 
 import (
+	"slices"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/whitecross/whitecross/auth"
@@ -71,8 +73,15 @@ func (h readModelHandlers) scopeAt(c echo.Context, id, school, what string) (Stu
 // refuseScope records a refused access to student's what and returns
 // the refusal. The refusal stands even when it cannot be recorded.
 func (h readModelHandlers) refuseScope(c echo.Context, student, what string) error {
-	_ = h.Auditor.Refused(c.Request().Context(), meta(c), principal(c), student, what, "scope")
+	h.recordRefusal(c, commands.Refusal{StudentID: student, What: what, Reason: "scope"})
 	return Forbidden("the student is not at one of your schools")
+}
+
+// recordRefusal records r, a refused attempt of the caller's under the
+// route's capability. A refusal stands even when it cannot be recorded.
+func (h readModelHandlers) recordRefusal(c echo.Context, r commands.Refusal) {
+	r.Actor, r.Capability = principal(c), grantingCapability(c)
+	_ = h.Auditor.Refused(c.Request().Context(), meta(c), r)
 }
 
 func studentSchoolOf(c echo.Context, h readModelHandlers, id string) (string, bool, error) {
@@ -83,14 +92,32 @@ func studentSchoolOf(c echo.Context, h readModelHandlers, id string) (string, bo
 // before the answer leaves; when it cannot, the answer is 503 and no
 // health information leaves (fail closed).
 func (h readModelHandlers) recordAccess(c echo.Context, scope StudentScope, what string) error {
-	_, err := h.Auditor.Accessed(c.Request().Context(), meta(c), commands.Access{
-		Actor: principal(c), StudentIDs: []string{scope.StudentID}, What: what,
+	return h.recordRead(c, commands.Access{
+		StudentIDs: []string{scope.StudentID}, What: what,
 		Purpose: scope.Purpose, BreakGlass: scope.BreakGlass, GrantID: scope.GrantID,
 	})
-	if err != nil {
+}
+
+// recordRead records a, a read of the caller's under the route's
+// capability, before the answer leaves; when it cannot, the answer is
+// 503 and no health information leaves (fail closed).
+func (h readModelHandlers) recordRead(c echo.Context, a commands.Access) error {
+	a.Actor, a.Capability = principal(c), grantingCapability(c)
+	if _, err := h.Auditor.Accessed(c.Request().Context(), meta(c), a); err != nil {
 		return Unavailable("the access cannot be recorded, so no health information is sent")
 	}
 	return nil
+}
+
+// studentsIn returns the student of each row, each once, in order.
+func studentsIn[T any](rows []T, student func(T) string) []string {
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if id := student(r); !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // schoolPurpose decides whether the caller may read what a school's
@@ -114,8 +141,7 @@ func (h readModelHandlers) schoolScope(c echo.Context, school, what string) (str
 		return "", err
 	}
 	if !ok {
-		// The refusal stands even when it cannot be recorded.
-		_ = h.Auditor.RefusedAtSchool(c.Request().Context(), meta(c), principal(c), school, what, "scope")
+		h.recordRefusal(c, commands.Refusal{SchoolID: school, What: what, Reason: "scope"})
 		return "", forbiddenSchool()
 	}
 	return purpose, nil

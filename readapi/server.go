@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/whitecross/whitecross/auth"
+	"github.com/whitecross/whitecross/commands"
 )
 
 // Check is one readiness check: nil when the dependency it names is usable.
@@ -65,6 +66,11 @@ type Config struct {
 	Checks       map[string]Check
 	CheckTimeout time.Duration // default 2s
 	Logger       zerolog.Logger
+	// Auditor, when set, records in the log every request refused on a
+	// route that carries PHI because the caller's roles do not grant its
+	// capability. The service sets it; without it such refusals are only
+	// logged.
+	Auditor *commands.Auditor
 }
 
 // withDefaults returns c with every zero duration and size set.

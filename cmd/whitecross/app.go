@@ -139,6 +139,7 @@ func appRoutes(
 	accounts *commands.Accounts,
 	d *deps,
 	runner *projections.Runner,
+	auditor *commands.Auditor,
 ) ([]readapi.Route, error) {
 	clinic, err := commands.NewClinic(d.store, accounts, clinicConfig(c))
 	if err != nil {
@@ -152,7 +153,6 @@ func appRoutes(
 	if err != nil {
 		return nil, err
 	}
-	auditor := commands.NewAuditor(d.store, nil)
 	return readapi.Routes(readapi.Services{
 		Accounts: accounts, Clinic: clinic, Auditor: auditor, Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,

@@ -4,21 +4,20 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/projections"
+	"github.com/whitecross/whitecross/readapi"
 )
 
 // readModels are the projections the service runs, over the event log
 // store. Their names are stored state: renaming one means a rebuild.
 func readModels(store eventstore.Store) []projections.Projection {
-	return []projections.Projection{projections.Students{}, projections.Access{},
-		projections.NewCharts(store), projections.BreakGlass{},
-		projections.Medications{}, projections.ControlledStock{},
-		projections.Activity{}, projections.Disclosures{}}
+	return projections.All(store)
 }
 
 // newRunner returns the projection runner over d's pool and log.
@@ -30,6 +29,25 @@ func newRunner(d *deps, reg prometheus.Registerer) (*projections.Runner, error) 
 				Str("event_type", err.EventType).Bool("stopped", stopped).Msg("projection_failed")
 		},
 	}, readModels(d.store)...)
+}
+
+// projectionsReady is the readiness check of the projections: nil while
+// every one runs, else a failure naming each stopped projection and the
+// position and type of the event it stopped at (never the event's data).
+func projectionsReady(r *projections.Runner) error {
+	failures := r.Failures()
+	if len(failures) == 0 {
+		return nil
+	}
+	parts := make([]string, len(failures))
+	for i, f := range failures {
+		parts[i] = f.Projection + " stopped: " + f.Reason
+		if f.Position > 0 {
+			parts[i] = fmt.Sprintf("%s stopped at position %d (%s): %s",
+				f.Projection, f.Position, f.EventType, f.Reason)
+		}
+	}
+	return readapi.CheckFailure{Detail: strings.Join(parts, "; ")}
 }
 
 // runProjections answers `whitecross projections status`.

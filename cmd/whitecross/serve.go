@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/migrations"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -53,7 +54,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		stopRunner()
 		<-runnerDone
 	}()
-	routes, err := appRoutes(c, accounts, d, runner)
+	auditor := commands.NewAuditor(store, nil)
+	routes, err := appRoutes(c, accounts, d, runner, auditor)
 	if err != nil {
 		return err
 	}
@@ -77,6 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		AllowedOrigins: c.AllowedOrigins,
 		TLSCert:        c.TLSCert,
 		TLSKey:         c.TLSKey,
+		Auditor:        auditor,
 		Checks: map[string]readapi.Check{
 			"database": pool.Ping,
 			"migrations": func(ctx context.Context) error {
@@ -86,7 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 				return err
 			},
-			"projections": func(context.Context) error { return runner.Ready() },
+			"projections": func(context.Context) error { return projectionsReady(runner) },
 			"ledger":      func(context.Context) error { return sealing.ready() },
 			"event_log": func(ctx context.Context) error {
 				_, err := store.LastPosition(ctx)

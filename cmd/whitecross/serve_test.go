@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/whitecross/whitecross/internal/pgtest"
+	"github.com/whitecross/whitecross/projections"
 )
 
 func freeAddr(t *testing.T) string {
@@ -32,8 +33,8 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
 	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
 	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
-	addr, metrics := freeAddr(t), freeAddr(t)
-	t.Setenv("WHITECROSS_METRICS_ADDR", metrics)
+	addr, metricsAddr := freeAddr(t), freeAddr(t)
+	t.Setenv("WHITECROSS_METRICS_ADDR", metricsAddr)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int, 1)
@@ -55,7 +56,7 @@ func TestServeHealthAndReadiness(t *testing.T) {
 		}
 		if path == "/readyz" {
 			checks, _ := body["checks"].(map[string]any)
-			for _, name := range []string{"database", "migrations", "event_log", "ledger"} {
+			for _, name := range []string{"database", "migrations", "event_log", "projections", "ledger"} {
 				if checks[name] != "ok" {
 					t.Errorf("readyz check %s: %v", name, checks[name])
 				}
@@ -72,13 +73,23 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(key), "whitecross.local/log+") {
 		t.Errorf("GET /v1/ledger/key: status %d, %q", resp.StatusCode, key)
 	}
-	resp, err = http.Get("http://" + metrics + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The projections start beside the server: wait until each has.
+	scraped := get(t, "http://"+metricsAddr+"/metrics")
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(scraped,
+		`state="running"} 1`) < len(projections.All(nil)) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		scraped = get(t, "http://"+metricsAddr+"/metrics")
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /metrics on the metrics address: status %d", resp.StatusCode)
+	for _, p := range projections.All(nil) {
+		for _, series := range []string{
+			`whitecross_projection_state{projection="` + p.Name() + `",state="running"} 1`,
+			`whitecross_projection_state{projection="` + p.Name() + `",state="failed"} 0`,
+			`whitecross_projection_failed_position{projection="` + p.Name() + `"} 0`,
+		} {
+			if !strings.Contains(scraped, series) {
+				t.Errorf("/metrics lacks %s", series)
+			}
+		}
 	}
 	resp, err = http.Get(base + "/no-such-route")
 	if err != nil {
@@ -98,6 +109,21 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop within 15s of its context ending")
 	}
+}
+
+// get returns the body of a GET of url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func waitFor(t *testing.T, url string) {
