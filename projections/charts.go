@@ -69,7 +69,10 @@ type Charts struct {
 	cache *foldCache
 }
 
-var _ Selective = (*Charts)(nil)
+var (
+	_ Selective = (*Charts)(nil)
+	_ Buffered  = (*Charts)(nil)
+)
 
 // chartCacheSize bounds the students Charts keeps folded in memory.
 const chartCacheSize = 4096
@@ -96,7 +99,10 @@ func (*Charts) Selects(e eventstore.Event) bool {
 
 // Apply renders the chart of the student whose stream e belongs to, as it
 // stands after e, and ignores every event of another stream. A chart
-// whose enrolment's payload has been destroyed has no row.
+// whose enrolment's payload has been destroyed has no row. In a rebuild
+// it holds the chart back, dirty in its cache, and writes it when the
+// cache lets it go or when the rebuild flushes: a student's chart is then
+// rendered a few times in all, not once per event.
 func (p *Charts) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffix string) error {
 	studentID, ok := strings.CutPrefix(e.Stream, domain.StudentStream(""))
 	if !ok {
@@ -110,13 +116,13 @@ func (p *Charts) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffi
 	if err := f.apply(e); err != nil {
 		return err
 	}
+	f.position = e.Position
 
-	if f.student.ID == "" {
-		_, err = tx.Exec(ctx, fmt.Sprintf(deleteChartSQL, suffix), studentID)
-	} else {
-		err = p.write(ctx, tx, f, e, suffix)
+	if suffix == rebuildSuffix {
+		f.dirty = true
+		return p.writeAll(ctx, tx, p.cache.put(key, f))
 	}
-	if err != nil {
+	if err := p.write(ctx, tx, f, key); err != nil {
 		return err
 	}
 	// Only a chart written is kept: after an error the next attempt
@@ -125,18 +131,42 @@ func (p *Charts) Apply(ctx context.Context, tx pgx.Tx, e eventstore.Event, suffi
 	return nil
 }
 
-// write renders f and queues the upsert of its row.
+// Flush writes every chart a rebuild into the tables of suffix held back.
+func (p *Charts) Flush(ctx context.Context, tx pgx.Tx, suffix string) error {
+	return p.writeAll(ctx, tx, p.cache.dirty(suffix))
+}
+
+// Discard forgets the students folded for the tables of suffix.
+func (p *Charts) Discard(suffix string) { p.cache.drop(suffix) }
+
+// writeAll writes the charts of held, each to the tables of its key.
+func (p *Charts) writeAll(ctx context.Context, tx pgx.Tx, held []cachedFold) error {
+	for _, h := range held {
+		if err := p.write(ctx, tx, h.folded, h.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write renders f, key's student, or its absence, and queues the
+// statement that puts it in its row of the tables of key's suffix.
 //
-// TODO: each event renders the whole chart again, about 0.6 ms for a
+// TODO: each write renders the whole chart again, about 0.6 ms for a
 // school year's; dose records never change once made, so keeping each
 // one's JSON in f and rendering only the new ones would spare most of it.
-func (p *Charts) write(ctx context.Context, tx pgx.Tx, f *folded, e eventstore.Event, suffix string) error {
-	doc, err := renderChart(f.student, e.Revision)
+func (p *Charts) write(ctx context.Context, tx pgx.Tx, f *folded, key foldKey) error {
+	suffix := key.suffix
+	if f.student.ID == "" {
+		_, err := tx.Exec(ctx, fmt.Sprintf(deleteChartSQL, suffix), key.student)
+		return err
+	}
+	doc, err := renderChart(f.student, f.revision)
 	if err != nil {
 		return err
 	}
 	_, err = tx.Exec(ctx, fmt.Sprintf(upsertChartSQL, suffix), f.student.ID,
-		f.student.SchoolID, string(doc), int64(e.Revision), int64(e.Position))
+		f.student.SchoolID, string(doc), int64(f.revision), int64(f.position))
 	return err
 }
 
@@ -187,6 +217,12 @@ func (p *Charts) load(ctx context.Context, stream string, last uint64) (*folded,
 type folded struct {
 	student  *domain.Student
 	revision uint64
+	// position is the log position of the last event applied, when a
+	// projection set it.
+	position uint64
+	// dirty marks, in a rebuild, a chart not yet written since its last
+	// event.
+	dirty bool
 	// partial is set once an event of the stream has had its payload
 	// destroyed: the aggregate lacks that event, and may not accept
 	// events that rely on it.

@@ -51,8 +51,9 @@ func (c *foldCache) take(key foldKey) *folded {
 }
 
 // put stores f as key's student, in place of any other, and drops the
-// least recently put when the cache is full.
-func (c *foldCache) put(key foldKey, f *folded) {
+// least recently put when the cache is full. It returns those it dropped
+// that were dirty: their writes are the caller's to make.
+func (c *foldCache) put(key foldKey, f *folded) (evicted []cachedFold) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[key]; ok {
@@ -60,8 +61,42 @@ func (c *foldCache) put(key foldKey, f *folded) {
 	}
 	c.byKey[key] = c.recent.PushFront(&cachedFold{key: key, folded: f})
 	for c.recent.Len() > c.capacity {
-		oldest := c.recent.Back()
-		delete(c.byKey, c.recent.Remove(oldest).(*cachedFold).key)
+		oldest := c.recent.Remove(c.recent.Back()).(*cachedFold)
+		delete(c.byKey, oldest.key)
+		if oldest.folded.dirty {
+			evicted = append(evicted, *oldest)
+		}
+	}
+	return evicted
+}
+
+// dirty returns the dirty students of suffix, marking them clean: their
+// writes are the caller's to make.
+func (c *foldCache) dirty(suffix string) []cachedFold {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []cachedFold
+	for el := c.recent.Back(); el != nil; el = el.Prev() {
+		cf := el.Value.(*cachedFold)
+		if cf.key.suffix == suffix && cf.folded.dirty {
+			cf.folded.dirty = false
+			out = append(out, *cf)
+		}
+	}
+	return out
+}
+
+// drop forgets every student of suffix.
+func (c *foldCache) drop(suffix string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for el := c.recent.Front(); el != nil; {
+		next := el.Next()
+		if cf := el.Value.(*cachedFold); cf.key.suffix == suffix {
+			delete(c.byKey, cf.key)
+			c.recent.Remove(el)
+		}
+		el = next
 	}
 }
 

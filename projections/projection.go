@@ -94,6 +94,25 @@ func selects(p Projection, e eventstore.Event) bool {
 // rebuildSuffix names the tables a rebuild fills before the swap.
 const rebuildSuffix = "_rebuild"
 
+// Buffered is a Projection that, in a rebuild, may hold its writes back
+// across events and batches, in memory it bounds itself, and write them
+// when Flush is called: a row that every event of a stream rewrites is
+// then written a few times, not once per event. The live tables are never
+// written this way: there each event's transaction holds all it changes.
+type Buffered interface {
+	Projection
+
+	// Flush writes, within tx, everything Apply held back for the tables
+	// of suffix. A rebuild calls it once the last event is applied,
+	// before the tables take the live ones' place.
+	Flush(ctx context.Context, tx pgx.Tx, suffix string) error
+
+	// Discard forgets everything held back for the tables of suffix. A
+	// rebuild calls it as it starts, so that nothing a failed one left
+	// reaches the new tables.
+	Discard(suffix string)
+}
+
 // State is where a projection stands.
 type State string
 

@@ -140,6 +140,9 @@ func (r *Runner) rebuild(ctx context.Context, conn *pgx.Conn, p *projection) (ui
 		if last, err = r.catchUp(ctx, tx, p, last); err != nil {
 			return err
 		}
+		if err := flushBuffered(ctx, tx, p); err != nil {
+			return err
+		}
 		if last < live {
 			return fmt.Errorf("log read up to %d, behind the checkpoint %d", last, live)
 		}
@@ -151,6 +154,9 @@ func (r *Runner) rebuild(ctx context.Context, conn *pgx.Conn, p *projection) (ui
 // createRebuildTables creates p's tables with the rebuild suffix, in
 // place of any left over.
 func createRebuildTables(ctx context.Context, conn *pgx.Conn, p *projection) error {
+	if b, ok := p.Projection.(Buffered); ok {
+		b.Discard(rebuildSuffix)
+	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if err := dropTables(ctx, tx, p.Tables(), rebuildSuffix); err != nil {
 			return err
@@ -222,6 +228,20 @@ func applyAll(
 		if err := p.Apply(ctx, deferred, e, rebuildSuffix); err != nil {
 			return asApplyError(p.Name(), e, err)
 		}
+	}
+	return deferred.flush(ctx)
+}
+
+// flushBuffered writes, within tx, what a Buffered p held back for its
+// rebuild tables.
+func flushBuffered(ctx context.Context, tx pgx.Tx, p *projection) error {
+	b, ok := p.Projection.(Buffered)
+	if !ok {
+		return nil
+	}
+	deferred := &deferredTx{Tx: tx, projection: p.Name()}
+	if err := b.Flush(ctx, deferred, rebuildSuffix); err != nil {
+		return fmt.Errorf("flush %s: %w", p.Name(), err)
 	}
 	return deferred.flush(ctx)
 }
