@@ -60,6 +60,7 @@ type world struct {
 	db       *pgxpool.Pool // the read models' database
 	log      eventstore.Store
 	clock    *clock
+	exports  *exportFixture
 
 	districtIn, districtOut string
 	schoolIn, schoolOut     string
@@ -108,6 +109,7 @@ func newWorld(t testing.TB) *world {
 	})
 	routes = append(routes, readapi.ReadModelRoutes(readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor,
 		Now: w.clock.Now})...)
+	routes = append(routes, w.exportRoutes(pool, auditor)...)
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       routes,
@@ -398,6 +400,15 @@ var matrix = map[string]matrixCase{
 	}, only(201, nurse, co)},
 	"GET /v1/access/break-glass": {func(*world, bool) (string, any) { return "/v1/access/break-glass", nil },
 		only(200, co)},
+	"POST /v1/exports": {func(w *world, _ bool) (string, any) {
+		return "/v1/exports", readapi.ExportRequest{StudentID: w.studentIn, Recipient: "District counsel",
+			Purpose: "records request"}
+	}, only(202, co, domain.RoleAuditor)},
+	"GET /v1/exports/:id": {func(w *world, _ bool) (string, any) { return "/v1/exports/" + w.doneExport(), nil },
+		only(200, co, domain.RoleAuditor)},
+	"GET /v1/exports/:id/bundle": {func(w *world, _ bool) (string, any) {
+		return "/v1/exports/" + w.doneExport() + "/bundle", nil
+	}, only(200, co, domain.RoleAuditor)},
 }
 
 // TestAuthorizationMatrix calls every route as every role, on a target in

@@ -38,6 +38,9 @@ type config struct {
 	WitnessDir            string // where every checkpoint is written once
 	CheckpointEvery       int
 	CheckpointInterval    time.Duration
+
+	ExportDir     string // where export bundles are kept
+	ExportWorkers int    // exports made at once
 }
 
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmode=disable"
@@ -67,6 +70,9 @@ func loadConfig() config {
 		WitnessDir:            env("WHITECROSS_WITNESS_DIR", ""),
 		CheckpointEvery:       number("WHITECROSS_CHECKPOINT_EVERY", 1000),
 		CheckpointInterval:    duration("WHITECROSS_CHECKPOINT_INTERVAL", 10*time.Second),
+
+		ExportDir:     env("WHITECROSS_EXPORT_DIR", ""),
+		ExportWorkers: number("WHITECROSS_EXPORT_WORKERS", 1),
 	}
 }
 
@@ -148,6 +154,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("WHITECROSS_LOCKOUT_FAILURES: want a positive whole number")
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_EVERY: want a positive whole number")
+	case c.ExportWorkers < 0:
+		return fmt.Errorf("WHITECROSS_EXPORT_WORKERS: want a positive whole number")
 	case c.CheckpointInterval < 0:
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_INTERVAL: want a positive duration such as 10s")
 	case (c.TLSCert == "") != (c.TLSKey == ""):

@@ -6,6 +6,7 @@
 //	whitecross users add create an account, the first administrator
 //	whitecross keys      make the key that signs the ledger's checkpoints
 //	whitecross ledger    seal the log and sign a checkpoint now
+//	whitecross verify-bundle FILE  check an export bundle offline
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -36,6 +37,7 @@ var subcommands = []command{
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},
 	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
+	{"verify-bundle", "verify-bundle FILE: check an export bundle offline, without a database", runVerifyBundle},
 }
 
 // exitError carries an exit status other than 1.
