@@ -128,17 +128,21 @@ type ExportRequest struct {
 }
 
 // Request records actor's export request and queues it. The actor must
-// read the audit log (else CodeForbidden); each invalid field is refused
-// (CodeInvalid) and nothing is recorded. The same idempotency key gives
-// the same export.
+// read the audit log, and to export payloads, clinical records too (else
+// CodeForbidden); each invalid field is refused (CodeInvalid) and nothing
+// is recorded. The same idempotency key gives the same export.
 func (x *Exports) Request(
 	ctx context.Context,
 	actor auth.Principal,
 	meta Meta,
 	in ExportRequest,
 ) (*domain.Export, Result, error) {
-	if !actor.Can(auth.ReadAuditLog) {
+	switch {
+	case !actor.Can(auth.ReadAuditLog):
 		return nil, Result{}, forbidden("exports are for those who read the audit log")
+	case in.Payloads && !actor.Can(auth.ReadClinical):
+		return nil, Result{}, forbidden("payloads: only those who read clinical records may export " +
+			"them; ask for digests only")
 	}
 	id := newID(meta, "export")
 	events, err := domain.NewExportRequest(domain.RequestExport{

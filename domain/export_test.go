@@ -103,7 +103,8 @@ func TestExportLifecycle(t *testing.T) {
 	if err != nil || x.Status != ExportStatusQueued || x.ID != exportID {
 		t.Fatalf("folded %+v, %v", x, err)
 	}
-	if _, err := x.Complete(ExportCompleted{BundleSHA256: bundleHash, DisclosureID: disclosure}, t0); ErrorCode(err) != CodeConflict {
+	complete := ExportCompleted{BundleSHA256: bundleHash, DisclosureID: disclosure}
+	if _, err := x.Complete(complete, t0); ErrorCode(err) != CodeConflict {
 		t.Errorf("completing a queued export: %v", err)
 	}
 	started, err := x.Start(t0.Add(time.Second))
@@ -114,7 +115,8 @@ func TestExportLifecycle(t *testing.T) {
 	if _, err := x.Start(t0); ErrorCode(err) != CodeConflict {
 		t.Errorf("starting twice: %v", err)
 	}
-	if _, err := x.Complete(ExportCompleted{BundleSHA256: "ABC", DisclosureID: "d"}, t0); ErrorCode(err) != CodeInvalid {
+	bad := ExportCompleted{BundleSHA256: "ABC", DisclosureID: "d"}
+	if _, err := x.Complete(bad, t0); ErrorCode(err) != CodeInvalid {
 		t.Errorf("completing with a bad digest: %v", err)
 	}
 	done, err := x.Complete(ExportCompleted{Counts: ExportCounts{Events: 3}, BundleSHA256: bundleHash,

@@ -3,45 +3,19 @@ package ledger_test
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/internal/benchlog"
 	"github.com/whitecross/whitecross/ledger"
 )
 
 const sealLogSize = 200_000
 
-// benchData is a 400-byte payload, the size the design's figures use.
-var benchData = fmt.Appendf(nil, `{"student_id":"5f2b6c1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","route":"oral",`+
-	`"dose":{"amount":"250","unit":"mg"},"padding":"%0300d"}`, 0)
-
-// seed appends n events over n/10 streams, 100 per append, from 8
-// writers, as a busy office's log grows.
+// seed fills the fixture's log with n events, vacuumed as a log at rest.
 func (fx *fixture) seed(b *testing.B, n int) {
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := w * 100; i < n; i += 800 {
-				batch := make([]eventstore.EventData, 100)
-				for j := range batch {
-					batch[j] = eventstore.EventData{ID: uuid.New(), Type: "MedicationAdministered",
-						Data: benchData, Metadata: eventstore.Metadata{ActorID: uuid.NewString(), ActorRole: "nurse"}}
-				}
-				_, err := fx.log.Append(context.Background(), fmt.Sprintf("student-%d", i%(n/10)),
-					eventstore.Any, batch...)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	benchlog.Seed(b, fx.log, n, "7c9e6679-7425-40de-944b-e07fc1f90ae7")
 	if _, err := fx.db.AdminPool(b).Exec(context.Background(), "VACUUM (ANALYZE) events"); err != nil {
 		b.Fatal(err)
 	}

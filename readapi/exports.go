@@ -81,16 +81,17 @@ func ExportRoutes(x Exports) []Route {
 	read := Access{Capability: auth.ReadAuditLog}
 	return []Route{
 		{Method: http.MethodPost, Path: "/v1/exports",
-			Summary: "Ask for an export bundle of a student's, an account's, a time range's or all events; " +
-				"202 with its Location to poll",
+			Summary: "Ask for an export bundle of a student's, an account's, a time range's " +
+				"or all events; 202 with its Location to poll",
 			Access: read, Request: ExportRequest{}, Response: ExportStatus{}, Status: http.StatusAccepted,
 			Handler: h.request},
 		{Method: http.MethodGet, Path: "/v1/exports/:id",
 			Summary: "An export job: queued, running, done (with its counts and SHA-256) or failed",
 			Access:  read, Response: ExportStatus{}, Handler: h.status},
 		{Method: http.MethodGet, Path: "/v1/exports/:id/bundle",
-			Summary: "Download a done export's bundle (application/x-tar); the download is recorded as an access",
-			Access:  read, PHI: true, Handler: h.bundle},
+			Summary: "Download a done export's bundle (application/x-tar); the download is " +
+				"recorded as an access",
+			Access: read, PHI: true, Handler: h.bundle},
 	}
 }
 
@@ -108,7 +109,8 @@ func (h exportHandlers) request(c echo.Context) error {
 		return err
 	}
 	x, _, err := h.Service.Request(c.Request().Context(), principal(c), meta(c), commands.ExportRequest{
-		Scope: scope, Payloads: req.Payloads, FHIR: req.FHIR, Recipient: req.Recipient, Purpose: req.Purpose,
+		Scope: scope, Payloads: req.Payloads, FHIR: req.FHIR,
+		Recipient: req.Recipient, Purpose: req.Purpose,
 	})
 	if err != nil {
 		return fromCommand(err)

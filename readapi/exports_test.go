@@ -64,7 +64,11 @@ type testBundler struct {
 	vkey, dir string
 }
 
-func (b testBundler) Bundle(ctx context.Context, out io.Writer, req commands.BundleRequest) (commands.BundleSummary, error) {
+func (b testBundler) Bundle(
+	ctx context.Context,
+	out io.Writer,
+	req commands.BundleRequest,
+) (commands.BundleSummary, error) {
 	cp, err := b.sealer.Checkpoint(ctx)
 	if err != nil {
 		return commands.BundleSummary{}, err
@@ -79,8 +83,8 @@ func (b testBundler) Bundle(ctx context.Context, out io.Writer, req commands.Bun
 			return bundle.Audit{Students: f.Students, Kind: bundle.AuditKind(f.Kind), Refused: f.Refused}
 		},
 	})
-	return commands.BundleSummary{TreeSize: sum.TreeSize, Students: sum.Students, Size: sum.Size, SHA256: sum.SHA256,
-		Counts: domain.ExportCounts(sum.Counts)}, err
+	return commands.BundleSummary{TreeSize: sum.TreeSize, Students: sum.Students, Size: sum.Size,
+		SHA256: sum.SHA256, Counts: domain.ExportCounts(sum.Counts)}, err
 }
 
 // doneExport requests an export of the student in scope, as a compliance
@@ -101,7 +105,8 @@ func (w *world) doneExport() string {
 	return x.ID
 }
 
-// TestExportOverHTTP asks for an export as an auditor, over real HTTP
+// TestExportOverHTTP asks for an export as a compliance officer (an
+// auditor may not have the payloads), over real HTTP
 // with a real token: 202 and a Location, a download refused while the job
 // waits, then, once a worker runs, a status that reaches done and a
 // bundle that verifies against the ledger's key, whose disclosure was
@@ -109,15 +114,22 @@ func (w *world) doneExport() string {
 // as an access.
 func TestExportOverHTTP(t *testing.T) {
 	w := newWorld(t)
-	auditor := w.tokens[domain.RoleAuditor]
+	auditor := w.tokens[co]
 	req := readapi.ExportRequest{StudentID: w.studentIn, Payloads: true, FHIR: true,
 		Recipient: "State auditor", Purpose: "annual HIPAA audit"}
+	before := w.head()
+	if got := w.call(http.MethodPost, "/v1/exports", w.tokens[domain.RoleAuditor], req, nil); got != 403 ||
+		w.head() != before {
+		t.Fatalf("payloads asked by an auditor, who reads no chart: %d, %d events appended", got,
+			w.head()-before)
+	}
 	resp := w.send(http.MethodPost, "/v1/exports", auditor, req)
 	var queued readapi.ExportStatus
 	json.NewDecoder(resp.Body).Decode(&queued)
 	resp.Body.Close()
 	location := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusAccepted || location != "/v1/exports/"+queued.ID || queued.Status != "queued" {
+	if resp.StatusCode != http.StatusAccepted || location != "/v1/exports/"+queued.ID ||
+		queued.Status != "queued" {
 		t.Fatalf("POST: %d, Location %q, %+v", resp.StatusCode, location, queued)
 	}
 	if got := w.call(http.MethodGet, location+"/bundle", auditor, nil, nil); got != http.StatusConflict {
@@ -134,7 +146,7 @@ func TestExportOverHTTP(t *testing.T) {
 		t.Fatalf("export: %+v", status)
 	}
 
-	before := w.head()
+	before = w.head()
 	resp = w.send(http.MethodGet, status.Bundle, auditor, nil)
 	raw, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -180,13 +192,15 @@ func (w *world) pollExport(location, token string) readapi.ExportStatus {
 func (w *world) checkDisclosure(status readapi.ExportStatus, student string) {
 	w.t.Helper()
 	ctx := w.t.Context()
-	disclosures, err := w.log.ReadStream(ctx, domain.DisclosureStream(status.DisclosureID), eventstore.ReadOptions{})
+	disclosures, err := w.log.ReadStream(ctx, domain.DisclosureStream(status.DisclosureID),
+		eventstore.ReadOptions{})
 	if err != nil || len(disclosures) != 1 || disclosures[0].Type != "PHIDisclosed" {
 		w.t.Fatalf("disclosure %s: %d events, %v", status.DisclosureID, len(disclosures), err)
 	}
 	var d domain.PHIDisclosed
 	json.Unmarshal(disclosures[0].Data, &d)
-	if d.Kind != domain.DisclosureExport || d.ExportID != status.ID || !slices.Equal(d.StudentIDs, []string{student}) ||
+	if d.Kind != domain.DisclosureExport || d.ExportID != status.ID ||
+		!slices.Equal(d.StudentIDs, []string{student}) ||
 		d.Recipient != status.Recipient || d.Purpose != status.Purpose || d.ActorID != status.RequestedBy {
 		w.t.Errorf("disclosure %+v of export %+v", d, status)
 	}
@@ -216,9 +230,10 @@ func TestExportRequestRefusals(t *testing.T) {
 		fields []string
 	}{
 		{"no scope", `{"recipient":"State auditor","purpose":"audit"}`, []string{"scope"}},
-		{"two scopes", `{"all":true,"student_id":"` + w.studentIn + `","recipient":"State auditor","purpose":"audit"}`,
-			[]string{"scope"}},
-		{"times that are not RFC 3339", `{"from":"yesterday","to":"2026-13-01","recipient":"x y","purpose":"audit"}`,
+		{"two scopes", `{"all":true,"student_id":"` + w.studentIn +
+			`","recipient":"State auditor","purpose":"audit"}`, []string{"scope"}},
+		{"times that are not RFC 3339",
+			`{"from":"yesterday","to":"2026-13-01","recipient":"x y","purpose":"audit"}`,
 			[]string{"from", "to"}},
 		{"from alone", `{"from":"2026-09-01T00:00:00Z","recipient":"State auditor","purpose":"audit"}`,
 			[]string{"to"}},

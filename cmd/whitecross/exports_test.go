@@ -138,14 +138,15 @@ func TestAuditorExportsAStudentsHistory(t *testing.T) {
 	s := startService(t, db)
 	admin := s.login("root@district.example", adminPassword)
 	var district, school readapi.Written
-	s.must(201, http.MethodPost, "/v1/districts", admin, readapi.CreateDistrictRequest{Name: "Riverside"}, &district)
+	s.must(201, http.MethodPost, "/v1/districts", admin, readapi.CreateDistrictRequest{Name: "Riverside"},
+		&district)
 	s.must(201, http.MethodPost, "/v1/schools", admin,
 		readapi.CreateSchoolRequest{DistrictID: district.ID, Name: "Lincoln Elementary"}, &school)
 	for _, u := range []readapi.CreateUserRequest{
 		{Email: "nurse@district.example", DisplayName: "School Nurse", Roles: []domain.Role{domain.RoleNurse},
 			Schools: []string{school.ID}, District: district.ID, Password: staffPassword},
-		{Email: "auditor@firm.example", DisplayName: "External Auditor", Roles: []domain.Role{domain.RoleAuditor},
-			District: district.ID, Password: staffPassword},
+		{Email: "auditor@firm.example", DisplayName: "External Auditor",
+			Roles: []domain.Role{domain.RoleAuditor}, District: district.ID, Password: staffPassword},
 	} {
 		s.must(201, http.MethodPost, "/v1/users", admin, u, nil)
 	}

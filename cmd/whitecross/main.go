@@ -37,7 +37,8 @@ var subcommands = []command{
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},
 	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
-	{"verify-bundle", "verify-bundle FILE: check an export bundle offline, without a database", runVerifyBundle},
+	{"verify-bundle", "verify-bundle FILE: check an export bundle offline, without a database",
+		runVerifyBundle},
 }
 
 // exitError carries an exit status other than 1.

@@ -2,7 +2,6 @@ package bundle_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,19 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/internal/benchlog"
 	"github.com/whitecross/whitecross/ledger"
 	"github.com/whitecross/whitecross/ledger/bundle"
 )
 
 const exportLogSize = 1_000_000
-
-// benchData is a 400-byte payload that names its student, as most of a
-// health office's events do.
-var benchData = fmt.Appendf(nil, `{"student_id":"5f2b6c1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","route":"oral",`+
-	`"dose":{"amount":"250","unit":"mg"},"padding":"%0300d"}`, 0)
 
 // BenchmarkExport exports a sealed log of 1,000,000 events over 100,000
 // streams: the whole log ("all") and the middle half of its time
@@ -77,7 +69,12 @@ func reportBundle(b *testing.B, events, size int64, peak uint64) {
 }
 
 // exportTo writes the bundle of scope to path b.N times.
-func (fx *fixture) exportTo(b *testing.B, cp ledger.Checkpoint, scope bundle.Scope, path string) bundle.Summary {
+func (fx *fixture) exportTo(
+	b *testing.B,
+	cp ledger.Checkpoint,
+	scope bundle.Scope,
+	path string,
+) bundle.Summary {
 	var sum bundle.Summary
 	for range b.N {
 		f, err := os.Create(path)
@@ -131,28 +128,10 @@ func measurePeak(b *testing.B, op func()) uint64 {
 	return peak
 }
 
-// seedBench appends n events over n/10 streams, 100 per append, from 8
-// writers, as a busy office's log grows.
+// seedBench fills the fixture's log with n events, vacuumed as a log at
+// rest.
 func (fx *fixture) seedBench(b *testing.B, n int) {
-	var wg sync.WaitGroup
-	for w := range 8 {
-		wg.Go(func() {
-			for i := w * 100; i < n; i += 800 {
-				batch := make([]eventstore.EventData, 100)
-				for j := range batch {
-					batch[j] = eventstore.EventData{ID: uuid.New(), Type: "MedicationAdministered",
-						Data: benchData, Metadata: eventstore.Metadata{ActorID: nurseA, ActorRole: "nurse"}}
-				}
-				_, err := fx.log.Append(context.Background(), fmt.Sprintf("student-%d", i%(n/10)),
-					eventstore.Any, batch...)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	benchlog.Seed(b, fx.log, n, nurseA)
 	if _, err := fx.db.AdminPool(b).Exec(context.Background(), "VACUUM (ANALYZE) events"); err != nil {
 		b.Fatal(err)
 	}

@@ -31,11 +31,12 @@ type Problem struct {
 	What  string
 }
 
-// Error reads as "events.ndjson line 3 (byte 5120), event …: what".
+// Error reads as "events.ndjson line 3 (byte 5120), event …: what", or
+// "the archive (byte 2560): what" for the tar itself.
 func (p *Problem) Error() string {
-	var where []string
+	where := []string{"the archive"}
 	if p.File != "" {
-		where = append(where, p.File)
+		where[0] = p.File
 	}
 	if p.Line > 0 {
 		where = append(where, fmt.Sprintf("line %d", p.Line))

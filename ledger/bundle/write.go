@@ -363,8 +363,9 @@ func inOrder(steps []func() error) error {
 func (b *builder) manifest(sum Summary, files []File) (manifest, sig []byte, err error) {
 	m := Manifest{
 		Format: FormatVersion, ExportID: b.opts.ExportID, Origin: b.opts.Checkpoint.Origin,
-		Scope: b.opts.Scope, Payloads: b.opts.Payloads, CreatedAt: b.opts.CreatedAt.UTC(),
-		TreeSize: b.opts.Checkpoint.Size, RootHash: b.opts.Checkpoint.Root.String(),
+		Scope: b.opts.Scope, Payloads: b.opts.Payloads,
+		CreatedAt: b.opts.CreatedAt.UTC().Truncate(time.Microsecond),
+		TreeSize:  b.opts.Checkpoint.Size, RootHash: b.opts.Checkpoint.Root.String(),
 		Counts: sum.Counts, Files: files,
 	}
 	manifest, err = json.MarshalIndent(m, "", "  ")
