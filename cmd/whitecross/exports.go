@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -35,7 +37,7 @@ func (b ledgerBundler) Bundle(
 	w io.Writer,
 	req commands.BundleRequest,
 ) (commands.BundleSummary, error) {
-	cp, err := b.sealer.Checkpoint(ctx)
+	cp, err := b.checkpoint(ctx)
 	if err != nil {
 		return commands.BundleSummary{}, err
 	}
@@ -58,6 +60,47 @@ func (b ledgerBundler) Bundle(
 		TreeSize: sum.TreeSize, Students: sum.Students, Size: sum.Size, SHA256: sum.SHA256,
 		Counts: domain.ExportCounts(sum.Counts),
 	}, nil
+}
+
+// checkpoint asks the sealer for a checkpoint covering the whole log.
+// While another process holds the sealer's lock (another instance, or
+// this one's sealer before it has taken it), it waits instead for the
+// event now last in the log to be sealed and a checkpoint signed that
+// covers it, for two minutes at most.
+func (b ledgerBundler) checkpoint(ctx context.Context) (ledger.Checkpoint, error) {
+	last, err := b.log.LastPosition(ctx)
+	if err != nil {
+		return ledger.Checkpoint{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		cp, err := b.sealer.Checkpoint(ctx)
+		if !errors.Is(err, ledger.ErrSealerBusy) {
+			return cp, err
+		}
+		cp, err = b.covering(ctx, last)
+		if !errors.Is(err, ledger.ErrNotSealed) {
+			return cp, err
+		}
+		select {
+		case <-ctx.Done():
+			return ledger.Checkpoint{}, fmt.Errorf("no checkpoint covers the log yet: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// covering returns the checkpoint that covers the event at position, or
+// ErrNotSealed while none does.
+func (b ledgerBundler) covering(ctx context.Context, position uint64) (ledger.Checkpoint, error) {
+	tree := b.sealer.Tree()
+	leaf, err := tree.LeafAt(ctx, position)
+	if err != nil {
+		return ledger.Checkpoint{}, err
+	}
+	stored, err := tree.CheckpointCovering(ctx, leaf.Index+1)
+	return stored.Checkpoint, err
 }
 
 // exporting is the export jobs serve runs beside the API.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/whitecross/whitecross/eventstore"
 	"github.com/whitecross/whitecross/eventstore/postgres"
 	"github.com/whitecross/whitecross/internal/pgtest"
+	"github.com/whitecross/whitecross/ledger"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -259,4 +261,60 @@ func addOfficer(t *testing.T, s *service) string {
 		t.Fatalf("users add: %v", err)
 	}
 	return email
+}
+
+// TestBundlerWaitsForAnotherSealer makes bundles' checkpoints where
+// another process holds the sealer's lock, as another instance of the
+// service would: the bundler waits for that sealer to sign a checkpoint
+// covering the log, and uses it.
+func TestBundlerWaitsForAnotherSealer(t *testing.T) {
+	db := pgtest.New(t)
+	seedLog(t, db)
+	d := &deps{log: newLogger("error"), pool: db.AppPool(t)}
+	d.store = postgres.New(d.pool, postgres.Config{})
+	defer d.store.Close()
+	skey, _, err := ledger.GenerateKey("test.example/whitecross")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, vkey, err := ledger.ParseSignerKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := ledger.NewSealer(d.store, d.pool, signer, ledger.SealerConfig{Interval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- other.Run(ctx) }()
+	defer func() { stop(); <-done }()
+
+	ours, err := ledger.NewSealer(d.store, d.pool, signer, ledger.SealerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := ours.Checkpoint(t.Context())
+		if errors.Is(err, ledger.ErrSealerBusy) {
+			break
+		}
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("the other sealer never took the lock: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range 3 {
+		_, err := d.store.Append(t.Context(), "student-c", eventstore.Any, eventstore.EventData{
+			Type: "Tested", Data: fmt.Appendf(nil, `{"n":%d}`, i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := ledgerBundler{sealer: ours, log: d.store, signer: signer, verifierKey: vkey}
+	cp, err := b.checkpoint(t.Context())
+	if err != nil || cp.Size != 11 {
+		t.Fatalf("checkpoint of %d leaves, %v; want the other sealer's of 11", cp.Size, err)
+	}
 }
