@@ -2,6 +2,7 @@ package bundle_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,7 +16,7 @@ import (
 	"github.com/whitecross/whitecross/ledger/bundle"
 )
 
-const exportLogSize = 1_000_000
+var exportLogSize = envSize(1_000_000)
 
 // BenchmarkExport exports a sealed log of 1,000,000 events over 100,000
 // streams: the whole log ("all") and the middle half of its time
@@ -30,7 +31,7 @@ func BenchmarkExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	from, to := fx.recordedAt(b, exportLogSize/4), fx.recordedAt(b, exportLogSize*3/4)
+	from, to := fx.recordedAt(b, uint64(exportLogSize/4)), fx.recordedAt(b, uint64(exportLogSize*3/4))
 	dir := b.TempDir()
 	whole := filepath.Join(dir, "all.tar")
 	for _, c := range []struct {
@@ -144,4 +145,12 @@ func (fx *fixture) recordedAt(b *testing.B, position uint64) time.Time {
 		b.Fatalf("event at %d: %v", position, err)
 	}
 	return evs[0].RecordedAt
+}
+
+func envSize(def int) int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("BUNDLE_BENCH_EVENTS"), &n); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

@@ -2,9 +2,12 @@ package bundle
 
 import (
 	"archive/tar"
+	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -80,20 +83,71 @@ type eventLine struct {
 }
 
 // appendEventLine appends e's line, with its payload when payload is
-// true and the log still holds it, and a newline.
+// true and the log still holds it, and a newline: the bytes
+// encoding/json writes for its eventLine, written here field by field,
+// which is several times faster.
 func appendEventLine(b []byte, e *eventstore.Event, payload bool) ([]byte, error) {
-	l := eventLine{
-		ID: e.ID.String(), Stream: e.Stream, Revision: e.Revision, Position: e.Position,
-		Type: e.Type, SchemaVersion: e.SchemaVersion,
-		RecordedAt:   e.RecordedAt.UTC().Format(recordedAtLayout),
-		RecordedAtUS: e.RecordedAt.UnixMicro(),
-		Metadata:     e.Metadata,
-		DataDigest:   e.DataDigest.String(), PrevHash: e.PrevHash.String(), Hash: e.Hash.String(),
+	b = append(b, `{"id":"`...)
+	b = append(b, e.ID.String()...)
+	b = append(b, `","stream":`...)
+	b = appendJSONString(b, e.Stream)
+	b = append(b, `,"revision":`...)
+	b = strconv.AppendUint(b, e.Revision, 10)
+	b = append(b, `,"position":`...)
+	b = strconv.AppendUint(b, e.Position, 10)
+	b = append(b, `,"type":`...)
+	b = appendJSONString(b, e.Type)
+	b = append(b, `,"schema_version":`...)
+	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
+	b = append(b, `,"recorded_at":"`...)
+	b = e.RecordedAt.UTC().AppendFormat(b, recordedAtLayout)
+	b = append(b, `","recorded_at_us":`...)
+	b = strconv.AppendInt(b, e.RecordedAt.UnixMicro(), 10)
+	data, salt := e.Data, e.DataSalt
+	if !payload || e.Data == nil {
+		data, salt = nil, nil
 	}
-	if payload && e.Data != nil {
-		l.Data, l.DataSalt = e.Data, e.DataSalt
+	for _, f := range []struct {
+		key   string
+		value []byte
+	}{{`,"metadata":`, e.Metadata}, {`,"data":`, data}, {`,"data_salt":`, salt}} {
+		b = append(b, f.key...)
+		b = appendBase64(b, f.value)
 	}
-	return appendJSONLine(b, l)
+	b = append(b, `,"data_digest":"`...)
+	b = hex.AppendEncode(b, e.DataDigest[:])
+	b = append(b, `","prev_hash":"`...)
+	b = hex.AppendEncode(b, e.PrevHash[:])
+	b = append(b, `","hash":"`...)
+	b = hex.AppendEncode(b, e.Hash[:])
+	return append(b, "\"}\n"...), nil
+}
+
+// appendJSONString appends s as encoding/json writes it: as it is, in
+// quotes, when it holds nothing to escape, which the log's stream names
+// and types seldom do.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendBase64 appends v as encoding/json writes a []byte: base64 in
+// quotes, or null for nil.
+func appendBase64(b, v []byte) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, v)
+	return append(b, '"')
 }
 
 func appendJSONLine(b []byte, v any) ([]byte, error) {
@@ -107,9 +161,11 @@ func appendJSONLine(b []byte, v any) ([]byte, error) {
 // parseEventLine reads a line of events.ndjson (without its newline) into
 // an event, naming the field that is wrong.
 func parseEventLine(line []byte) (eventstore.Event, error) {
-	var l eventLine
-	if err := json.Unmarshal(line, &l); err != nil {
-		return eventstore.Event{}, fmt.Errorf("not an event's JSON: %v", err)
+	l, ok := scanEventLine(line)
+	if !ok {
+		if err := json.Unmarshal(line, &l); err != nil {
+			return eventstore.Event{}, fmt.Errorf("not an event's JSON: %v", err)
+		}
 	}
 	e := eventstore.Event{
 		Stream: l.Stream, Revision: l.Revision, Position: l.Position, Type: l.Type,
@@ -143,6 +199,109 @@ func parseEventLine(line []byte) (eventstore.Event, error) {
 		return e, fmt.Errorf("recorded_at: not the time recorded_at_us says")
 	}
 	return e, nil
+}
+
+// scanEventLine reads a line laid out exactly as appendEventLine writes
+// one, with no escape in its strings, much faster than encoding/json; it
+// returns false for any other line, which encoding/json then reads.
+func scanEventLine(line []byte) (eventLine, bool) {
+	r := scanner{b: line, ok: true}
+	var l eventLine
+	r.lit(`{"id":"`)
+	l.ID = r.until('"')
+	r.lit(`","stream":`)
+	l.Stream = r.str()
+	r.lit(`,"revision":`)
+	l.Revision = r.uint()
+	r.lit(`,"position":`)
+	l.Position = r.uint()
+	r.lit(`,"type":`)
+	l.Type = r.str()
+	r.lit(`,"schema_version":`)
+	l.SchemaVersion = int(r.uint())
+	r.lit(`,"recorded_at":"`)
+	l.RecordedAt = r.until('"')
+	r.lit(`","recorded_at_us":`)
+	l.RecordedAtUS = int64(r.uint())
+	r.lit(`,"metadata":`)
+	l.Metadata = r.base64()
+	r.lit(`,"data":`)
+	l.Data = r.base64()
+	r.lit(`,"data_salt":`)
+	l.DataSalt = r.base64()
+	r.lit(`,"data_digest":"`)
+	l.DataDigest = r.until('"')
+	r.lit(`","prev_hash":"`)
+	l.PrevHash = r.until('"')
+	r.lit(`","hash":"`)
+	l.Hash = r.until('"')
+	r.lit(`"}`)
+	return l, r.ok && len(r.b) == 0
+}
+
+// scanner reads a line piece by piece; the first piece that is not what
+// it expects clears ok, and every later read returns a zero value.
+type scanner struct {
+	b  []byte
+	ok bool
+}
+
+func (r *scanner) lit(s string) {
+	if r.ok && len(r.b) >= len(s) && string(r.b[:len(s)]) == s {
+		r.b = r.b[len(s):]
+		return
+	}
+	r.ok = false
+}
+
+// until returns the bytes before the next c, which must hold no
+// backslash, and leaves c to read.
+func (r *scanner) until(c byte) string {
+	if !r.ok {
+		return ""
+	}
+	i := bytes.IndexByte(r.b, c)
+	if i < 0 || bytes.IndexByte(r.b[:i], '\\') >= 0 {
+		r.ok = false
+		return ""
+	}
+	s := string(r.b[:i])
+	r.b = r.b[i:]
+	return s
+}
+
+func (r *scanner) str() string {
+	r.lit(`"`)
+	s := r.until('"')
+	r.lit(`"`)
+	return s
+}
+
+func (r *scanner) uint() uint64 {
+	i := 0
+	for i < len(r.b) && '0' <= r.b[i] && r.b[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseUint(string(r.b[:i]), 10, 64)
+	if !r.ok || err != nil {
+		r.ok = false
+		return 0
+	}
+	r.b = r.b[i:]
+	return n
+}
+
+// base64 reads null, or standard base64 in quotes.
+func (r *scanner) base64() []byte {
+	if r.ok && bytes.HasPrefix(r.b, []byte("null")) {
+		r.b = r.b[4:]
+		return nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(r.str())
+	if err != nil {
+		r.ok = false
+	}
+	return raw
 }
 
 // inclusionLine is a line of proofs.ndjson proving one event: the RFC 6962
