@@ -16,6 +16,9 @@ import (
 	"github.com/whitecross/whitecross/ledger/bundle"
 )
 
+// exportLogSize is how many events BenchmarkExport's log holds: a
+// million, or WHITECROSS_BENCH_EXPORT_EVENTS (a multiple of 800) to try a
+// change on a smaller log.
 var exportLogSize = envSize(1_000_000)
 
 // BenchmarkExport exports a sealed log of 1,000,000 events over 100,000
@@ -31,7 +34,8 @@ func BenchmarkExport(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	from, to := fx.recordedAt(b, uint64(exportLogSize/4)), fx.recordedAt(b, uint64(exportLogSize*3/4))
+	from := fx.recordedAt(b, uint64(exportLogSize/4))
+	to := fx.recordedAt(b, uint64(exportLogSize*3/4))
 	dir := b.TempDir()
 	whole := filepath.Join(dir, "all.tar")
 	for _, c := range []struct {
@@ -149,7 +153,7 @@ func (fx *fixture) recordedAt(b *testing.B, position uint64) time.Time {
 
 func envSize(def int) int {
 	var n int
-	if _, err := fmt.Sscan(os.Getenv("BUNDLE_BENCH_EVENTS"), &n); err == nil && n > 0 {
+	if _, err := fmt.Sscan(os.Getenv("WHITECROSS_BENCH_EXPORT_EVENTS"), &n); err == nil && n > 0 {
 		return n
 	}
 	return def
