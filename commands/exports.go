@@ -249,6 +249,10 @@ func (x *Exports) disclosed(ctx context.Context, export *domain.Export) ([]strin
 		export.Outcome.DisclosureID)
 }
 
+// path is where export id's bundle is kept.
+//
+// TODO: bundles are kept for ever; a retention period should remove them
+// (and mark their exports expired) once their recipients have them.
 func (x *Exports) path(id string) string { return filepath.Join(x.cfg.Dir, id+".tar") }
 
 func (x *Exports) enqueue(id string) {
