@@ -43,12 +43,14 @@ help: ## List the targets
 	@echo '  WHITECROSS_TEST_ESDB_URL (esdb-test).'
 
 # with-local exports, unless they are set already, where the local service
-# keeps its keys and witnesses its checkpoints: all under .data/.
+# keeps its keys, witnesses its checkpoints and keeps export bundles: all
+# under .data/.
 with-local = \
 	export WHITECROSS_TOKEN_KEY_FILE="$${WHITECROSS_TOKEN_KEY_FILE:-.data/token-key.pem}"; \
 	export WHITECROSS_SECRET_KEY_FILE="$${WHITECROSS_SECRET_KEY_FILE:-.data/secret-key}"; \
 	export WHITECROSS_LEDGER_KEY_FILE="$${WHITECROSS_LEDGER_KEY_FILE:-.data/ledger-key}"; \
-	export WHITECROSS_WITNESS_DIR="$${WHITECROSS_WITNESS_DIR:-.data/witness}";
+	export WHITECROSS_WITNESS_DIR="$${WHITECROSS_WITNESS_DIR:-.data/witness}"; \
+	export WHITECROSS_EXPORT_DIR="$${WHITECROSS_EXPORT_DIR:-.data/exports}";
 
 run: ## Start the service on the local database whitecross
 	@$(call with-db,whitecross) $(with-local) set -x; \

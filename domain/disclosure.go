@@ -61,7 +61,7 @@ type RecordDisclosure struct {
 	ActorID      string
 	ActorRole    Role
 	StudentID    string
-	// Recipient (1 to 200 characters, one line), What and Purpose (1 to
+	// Recipient (2 to 200 characters, one line), What and Purpose (1 to
 	// 2,000 characters each) are trimmed by NewDisclosure.
 	Recipient string
 	What      string
@@ -73,7 +73,7 @@ type RecordDisclosure struct {
 
 // The bounds of a disclosure's free text.
 var (
-	recipientRule  = textRule{min: 1, max: 200}
+	recipientRule  = textRule{min: 2, max: 200}
 	disclosureRule = textRule{min: 1, max: 2000, multiline: true}
 )
 

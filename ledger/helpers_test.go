@@ -23,7 +23,7 @@ type fixture struct {
 	vkey   string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := pgtest.New(t)
 	pool := db.AppPool(t)
@@ -66,7 +66,7 @@ func (fx *fixture) appendN(t *testing.T, n, streams int) {
 	}
 }
 
-func (fx *fixture) sealer(t *testing.T, cfg ledger.SealerConfig) *ledger.Sealer {
+func (fx *fixture) sealer(t testing.TB, cfg ledger.SealerConfig) *ledger.Sealer {
 	t.Helper()
 	s, err := ledger.NewSealer(fx.log, fx.pool, fx.signer, cfg)
 	if err != nil {

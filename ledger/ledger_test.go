@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
@@ -201,3 +202,49 @@ func TestWitnessRefusesFork(t *testing.T) {
 }
 
 var _ eventstore.Checker = (*ledger.Check)(nil)
+
+// TestRangeProofs proves every range of a small tree with ProveRange and
+// merges each, with transparency-dev/merkle's compact ranges, into the
+// checkpoint's root.
+func TestRangeProofs(t *testing.T) {
+	fx := newFixture(t)
+	fx.appendN(t, 13, 4)
+	s := fx.sealer(t, ledger.SealerConfig{})
+	c, err := s.Checkpoint(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := fx.log.ReadAll(t.Context(), 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf := &compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	for begin := int64(0); begin < c.Size; begin++ {
+		for end := begin + 1; end <= c.Size; end++ {
+			left, right, err := s.Tree().ProveRange(t.Context(), begin, end, c.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err := rf.NewRange(0, uint64(begin), hashes(left))
+			if err != nil {
+				t.Fatalf("[%d, %d): left: %v", begin, end, err)
+			}
+			for _, e := range events[begin:end] {
+				whole.Append(rfc6962.DefaultHasher.HashLeaf(e.Hash[:]), nil)
+			}
+			after, err := rf.NewRange(uint64(end), uint64(c.Size), hashes(right))
+			if err != nil {
+				t.Fatalf("[%d, %d): right: %v", begin, end, err)
+			}
+			if err := whole.AppendRange(after, nil); err != nil {
+				t.Fatal(err)
+			}
+			if root, _ := whole.GetRootHash(nil); string(root) != string(c.Root[:]) {
+				t.Errorf("range [%d, %d) does not lead to the root", begin, end)
+			}
+		}
+	}
+	if _, _, err := s.Tree().ProveRange(t.Context(), 3, 3, c.Size); err == nil {
+		t.Error("an empty range was proved")
+	}
+}

@@ -173,9 +173,14 @@ func (s *Sealer) lock(ctx context.Context) (release func(), err error) {
 		return nil, ErrSealerBusy
 	}
 	return func() {
-		// A lost connection has dropped the lock already; destroying the
-		// connection drops it in every other case too.
-		conn.Conn().Close(context.Background())
+		// Unlocked at once, so that the next sealer, in this process or
+		// another, may take it; a connection that cannot unlock is closed,
+		// and its session's end drops the lock, though not at once.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(ctx, unlockSQL, int64(sealerLockKey)); err != nil {
+			conn.Conn().Close(ctx)
+		}
 		conn.Release()
 	}, nil
 }

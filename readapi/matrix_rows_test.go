@@ -478,8 +478,18 @@ func readRows() map[string]matrixCase {
 		"GET /v1/users": row(func(w *world, in bool) (string, any) {
 			return "/v1/users?school=" + w.school(in), nil
 		}, expect{ok: 200, in: roles(sys, dist, sch, co), out: roles(sys, dist, sch, co)}),
-		"GET /v1/schools":                  row(at("/v1/schools", nil), anyone(200)),
-		"GET /v1/districts":                row(at("/v1/districts", nil), anyone(200)),
+		"GET /v1/schools":   row(at("/v1/schools", nil), anyone(200)),
+		"GET /v1/districts": row(at("/v1/districts", nil), anyone(200)),
+		"POST /v1/exports": row(func(w *world, _ bool) (string, any) {
+			return "/v1/exports", readapi.ExportRequest{StudentID: w.studentIn, Recipient: "District counsel",
+				Purpose: "records request"}
+		}, expect{ok: 202, in: roles(co, aud), out: roles(co, aud)}),
+		"GET /v1/exports/:id": row(func(w *world, _ bool) (string, any) {
+			return "/v1/exports/" + w.doneExport(), nil
+		}, expect{ok: 200, in: roles(co, aud), out: roles(co, aud)}),
+		"GET /v1/exports/:id/bundle": row(func(w *world, _ bool) (string, any) {
+			return "/v1/exports/" + w.doneExport() + "/bundle", nil
+		}, expect{ok: 200, in: roles(co, aud), out: roles(co, aud)}),
 		"GET /v1/students/:id/history":     row(read(student("/history")), investigates),
 		"GET /v1/students/:id/disclosures": row(read(student("/disclosures")), investigates),
 		"GET /v1/users/:id/activity": row(read(func(w *world, in bool) string {

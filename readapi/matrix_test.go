@@ -46,6 +46,7 @@ type world struct {
 	db       *pgxpool.Pool // the read models' database
 	log      eventstore.Store
 	clock    *testclock.Clock
+	exports  *exportFixture
 
 	districtIn, districtOut string
 	schoolIn, schoolOut     string
@@ -103,6 +104,7 @@ func newWorld(t testing.TB) *world {
 	routes := readapi.Routes(readapi.Services{
 		Accounts: w.accounts, Clinic: w.clinic, Auditor: auditor, Log: l, Now: w.clock.Now,
 	}, readapi.ReadModels{Runner: w.runner, DB: pool, Auditor: auditor, Log: l, Now: w.clock.Now})
+	routes = append(routes, w.exportRoutes(pool, auditor)...)
 	w.api, err = readapi.New(readapi.Config{
 		Logger:       zerolog.Nop(),
 		Routes:       w.noteQueries(routes),

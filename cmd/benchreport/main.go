@@ -157,6 +157,19 @@ var targets = []target{
 	{"hashing one event (digest and chain hash)",
 		"Hash/event", "events/s", "Hash/sha256",
 		forComparison},
+	{"sealing a 200,000-event log into the ledger's tree, from empty",
+		"Seal/seal", "events/s", "Seal/sha256",
+		forComparison},
+	{"export bundle of a 1,000,000-event log, whole, digests only",
+		"Export/all", "events/s", "", forComparison},
+	{"the same, the most heap held (the bundle is about 580 MiB)",
+		"Export/all", "peak-heap-MiB", "", forComparison},
+	{"export bundle of half the log's time range",
+		"Export/time-range", "events/s", "", forComparison},
+	{"`whitecross verify-bundle` of the 1,000,000-event bundle",
+		"Export/verify", "events/s", "Verify/verify", forComparison},
+	{"the same, the most heap held",
+		"Export/verify", "peak-heap-MiB", "", forComparison},
 }
 
 // forComparison marks a row shown for comparison, with no target of its own.

@@ -45,6 +45,9 @@ type config struct {
 	DoseWindowTimeCritical time.Duration
 	DoseWindowStandard     time.Duration
 	AllergyOverrideRoles   roleList
+
+	ExportDir     string // where export bundles are kept
+	ExportWorkers int    // exports made at once
 }
 
 // The bound of a dose window, as the medication rules have it.
@@ -81,6 +84,9 @@ func loadConfig() config {
 		DoseWindowTimeCritical: duration("WHITECROSS_DOSE_WINDOW_TIME_CRITICAL", 30*time.Minute),
 		DoseWindowStandard:     duration("WHITECROSS_DOSE_WINDOW_STANDARD", 60*time.Minute),
 		AllergyOverrideRoles:   roleListOf("WHITECROSS_ALLERGY_OVERRIDE_ROLES", "nurse"),
+
+		ExportDir:     env("WHITECROSS_EXPORT_DIR", ""),
+		ExportWorkers: number("WHITECROSS_EXPORT_WORKERS", 1),
 	}
 }
 
@@ -199,6 +205,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("WHITECROSS_LOCKOUT_FAILURES: want a positive whole number")
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_EVERY: want a positive whole number")
+	case c.ExportWorkers < 0:
+		return fmt.Errorf("WHITECROSS_EXPORT_WORKERS: want a positive whole number")
 	case c.CheckpointInterval < 0:
 		return fmt.Errorf("WHITECROSS_CHECKPOINT_INTERVAL: want a positive duration such as 10s")
 	case c.DoseWindowTimeCritical <= 0 || c.DoseWindowTimeCritical > maxDoseWindow:

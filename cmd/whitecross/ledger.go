@@ -229,9 +229,12 @@ func ledgerCheck(
 	return ledger.NewCheck(ctx, cps, tree), about, bad, nil
 }
 
-// sealing is the sealer serve runs beside the API.
+// sealing is the sealer serve runs beside the API, and the key it signs
+// with, which exports sign their manifests with too.
 type sealing struct {
 	ledger readapi.Ledger
+	sealer *ledger.Sealer
+	signer note.Signer
 	done   chan struct{}
 	err    atomic.Pointer[error]
 }
@@ -248,7 +251,8 @@ func startSealing(ctx context.Context, c config, d *deps) (*sealing, error) {
 	}
 	s := &sealing{
 		ledger: readapi.Ledger{Tree: sealer.Tree(), VerifierKey: vkey},
-		done:   make(chan struct{}),
+		sealer: sealer, signer: signer,
+		done: make(chan struct{}),
 	}
 	go func() {
 		defer close(s.done)

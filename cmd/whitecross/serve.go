@@ -69,6 +69,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		sealing.wait()
 	}()
 	routes = append(routes, readapi.LedgerRoutes(sealing.ledger)...)
+	exports, err := startExports(runCtx, c, d, sealing)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopRunner()
+		exports.wait()
+	}()
+	routes = append(routes, readapi.ExportRoutes(readapi.Exports{
+		Service: exports.service, Auditor: commands.NewAuditor(store, nil),
+	})...)
 
 	api, err := readapi.New(readapi.Config{
 		Metrics:        registry,
