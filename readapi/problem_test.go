@@ -41,6 +41,12 @@ func TestProblems(t *testing.T) {
 		{name: "wrong JSON type", method: http.MethodPost, path: "/v1/things",
 			body: `{"name":"x","dose":"ten"}`, status: http.StatusBadRequest, typ: readapi.TypeValidation,
 			fields: []readapi.FieldError{{Field: "dose", Reason: "must be a JSON integer"}}},
+		{name: "query not text", method: http.MethodGet, path: "/v1/things/1?x=%00&name=%E8&ok=1",
+			status: http.StatusBadRequest, typ: readapi.TypeValidation,
+			fields: []readapi.FieldError{
+				{Field: "name", Reason: "must be UTF-8 text without NUL"},
+				{Field: "x", Reason: "must be UTF-8 text without NUL"},
+			}},
 		{name: "rule refused", method: http.MethodPost, path: "/v1/refused",
 			status: http.StatusUnprocessableEntity, typ: readapi.TypeRuleRefused,
 			checks: []string{"allergy", "interval"}},
