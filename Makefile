@@ -142,3 +142,32 @@ check-scripts: ## Check the shell scripts and run scripts/test-postgres-sh.sh
 		echo 'shellcheck not found, skipped (Debian: apt-get install shellcheck)'; \
 	fi
 	bash scripts/test-postgres-sh.sh
+
+# The load and fault tests run the real binary on a database of their own
+# (internal/loadtest; docs/faults.md). LOAD_DURATION and LOAD_CLIENTS set each
+# load; the figures are written to .data/.
+LOAD_DURATION ?= 60s
+LOAD_CLIENTS ?= 32
+load-args = -args -load.duration=$(LOAD_DURATION) -load.clients=$(LOAD_CLIENTS) -load.reports=.data
+
+.PHONY: load faults fuzz-ci
+
+load: ## Play the mixed load on the real server (LOAD_DURATION, LOAD_CLIENTS); figures in .data/load.txt
+	@$(call with-db,postgres) set -x; \
+	$(GO) test -count=1 -v -timeout 30m -run '^TestLoad$$' ./internal/loadtest/ $(load-args)
+
+faults: ## Kill the server, then restart a private PostgreSQL, under load; figures in .data/faults-*.txt
+	@$(call with-db,postgres) set -x; \
+	$(GO) test -tags faults -count=1 -v -timeout 30m \
+		-run '^Test(CrashDuringLoad|PostgresRestartDuringLoad)$$' ./internal/loadtest/ $(load-args)
+
+# fuzz-ci finds every fuzz target of the module and runs each for FUZZTIME.
+fuzz-ci: FUZZTIME = 5s
+fuzz-ci: ## Run every fuzz target for FUZZTIME each (5s unless set), as CI does
+	@$(call with-db,postgres) \
+	files=$$(grep -rl --include='*_test.go' --exclude-dir=.data --exclude-dir=.git '^func Fuzz' . | sort); \
+	for f in $$files; do \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			(set -x; $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$(dirname "$$f")/") || exit 1; \
+		done; \
+	done

@@ -25,6 +25,18 @@ var (
 
 	// ErrClosed is returned by a store that has been closed.
 	ErrClosed = errors.New("event store closed")
+
+	// ErrUnavailable wraps a failure to reach the store's database: it
+	// refused or dropped the connection, or it is shutting down. The call
+	// may be tried again once the database is back. An Append that failed
+	// so may have committed; a retry with the same event IDs is answered
+	// with its original result. Test with errors.Is.
+	//
+	// TODO: the EventStoreDB backend does not wrap its connection
+	// failures in it yet (the client's ErrorCodeConnectionClosed and
+	// gRPC's Unavailable); that wants a test against a running
+	// EventStoreDB, which the build machines cannot run.
+	ErrUnavailable = errors.New("event store unavailable")
 )
 
 // WrongRevisionError details an ErrWrongExpectedRevision.

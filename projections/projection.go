@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/eventstore/postgres"
 )
 
 // Projection builds one read model from the log. The Runner calls Apply
@@ -240,16 +239,7 @@ func transient(err error) bool {
 		class := pgErr.Code[:min(2, len(pgErr.Code))]
 		return class == "08" || class == "40" || class == "53" || class == "57"
 	}
-
-	var (
-		connectErr *pgconn.ConnectError
-		netErr     net.Error
-	)
-	return errors.As(err, &connectErr) ||
-		errors.As(err, &netErr) ||
-		errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, io.EOF) ||
-		pgconn.SafeToRetry(err)
+	return postgres.Disconnected(err)
 }
 
 // splitTable returns the schema and the name of a qualified table name.

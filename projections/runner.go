@@ -395,9 +395,11 @@ func (r *Runner) advanced(p *projection, position uint64) {
 	r.mu.Lock()
 	p.position = max(p.position, position)
 	position = p.position
-	caughtUp := p.state == StateCatchingUp && position >= p.catchUpTo
-	if caughtUp {
+	if p.state == StateCatchingUp && position >= p.catchUpTo {
 		p.state = StateRunning
+		// Before the waiters wake, so that one that sees the position
+		// sees the state too.
+		r.metrics.setState(p.Name(), StateRunning, 0)
 	}
 	r.notify()
 	r.mu.Unlock()
@@ -407,9 +409,6 @@ func (r *Runner) advanced(p *projection, position uint64) {
 	r.metrics.lagEvents.WithLabelValues(p.Name()).Set(float64(head - position))
 	if position == head {
 		r.metrics.lagSeconds.WithLabelValues(p.Name()).Set(0)
-	}
-	if caughtUp {
-		r.metrics.setState(p.Name(), StateRunning, 0)
 	}
 }
 

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,15 +252,95 @@ func head(t *testing.T, h *projectiontest.Harness) uint64 {
 // that p applies.
 func firstSelected(t *testing.T, h *projectiontest.Harness, p projections.Projection, after uint64) uint64 {
 	t.Helper()
+	at, ok := nextSelected(t, h, p, after)
+	if !ok {
+		t.Fatalf("no event after %d for %s", after, p.Name())
+	}
+	return at
+}
+
+// nextSelected returns the position of the first event after position
+// that p applies, and false when the log has none.
+func nextSelected(t *testing.T, h *projectiontest.Harness, p projections.Projection, after uint64) (uint64, bool) {
+	t.Helper()
 	events, err := h.Log.ReadAll(t.Context(), after+1, 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range events {
 		if s, ok := p.(projections.Selective); !ok || s.Selects(e) {
-			return e.Position
+			return e.Position, true
 		}
 	}
-	t.Fatalf("no event after %d for %s", after, p.Name())
-	return 0
+	return 0, false
+}
+
+// TestServiceReadModelsResumeMidStream stops the service's Runner as a
+// process is stopped (its context ends) half-way through a health
+// office's history, appends more while it is stopped, then starts
+// another Runner while the history keeps growing: each read model
+// resumes at the first event after its stored checkpoint that it applies
+// (none applied twice, none skipped), and at the end every one matches a
+// rebuild.
+func TestServiceReadModelsResumeMidStream(t *testing.T) {
+	h := serviceHarness(t, projectiontest.Live, fast)
+	o := newOffice(t, h)
+	for i := range 3 {
+		o.batch(i)
+	}
+	half := head(t, h) / 2
+	ctx, stop := context.WithCancel(t.Context())
+	useRunner(t, h, projections.WithAfterCommit(fast, func(_ string, position uint64) error {
+		if position >= half {
+			stop()
+		}
+		return nil
+	}))
+	select {
+	case err := <-h.Start(ctx):
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("the runner did not stop at position %d", half)
+	}
+
+	stopped := map[string]uint64{}
+	behind := 0
+	for _, p := range h.Projections {
+		stopped[p.Name()] = storedPosition(t, h, p.Name())
+		if _, ok := nextSelected(t, h, p, stopped[p.Name()]); ok {
+			behind++
+		}
+	}
+	if behind == 0 {
+		t.Fatal("every read model had applied all it selects when the runner stopped: not mid-stream")
+	}
+	for i := 3; i < 5; i++ {
+		o.batch(i)
+	}
+
+	var mu sync.Mutex
+	resumed := map[string]uint64{}
+	useRunner(t, h, projections.WithAfterCommit(fast, func(name string, position uint64) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := resumed[name]; !ok {
+			resumed[name] = position
+		}
+		return nil
+	}))
+	h.Start(t.Context())
+	o.batch(5)
+	h.Sync()
+	for _, p := range h.Projections {
+		mu.Lock()
+		got := resumed[p.Name()]
+		mu.Unlock()
+		if want, _ := nextSelected(t, h, p, stopped[p.Name()]); got != want {
+			t.Errorf("%s stopped with its checkpoint at %d: resumed at %d, want %d", p.Name(),
+				stopped[p.Name()], got, want)
+		}
+	}
+	matchesRebuild(t, h)
 }

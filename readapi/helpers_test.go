@@ -140,6 +140,8 @@ var commandErrors = map[string]error{
 	"login failed":  commands.ErrLoginFailed,
 	"session ended": fmt.Errorf("%w: %w", commands.ErrSessionEnded, &domain.Error{Code: domain.CodeInvalid}),
 	"rate limited":  fmt.Errorf("witness: %w", commands.ErrRateLimited),
+	"log unreachable": fmt.Errorf("read student-1: %w",
+		fmt.Errorf("%w: %w", eventstore.ErrUnavailable, errors.New("connection refused"))),
 }
 
 // syncBuffer is a log destination that tests read while servers write.

@@ -3,8 +3,11 @@ package readapi
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -34,6 +37,31 @@ func (s *Server) use() {
 		middleware.ContextTimeout(s.cfg.RequestTimeout),
 	)
 }
+
+// textQuery refuses, 400 naming each parameter, a query whose names or
+// values are not UTF-8 text or hold a NUL: no read model holds such text,
+// and the database refuses to compare anything with it.
+func textQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var v ValidationError
+		params := c.QueryParams()
+		for _, name := range slices.Sorted(maps.Keys(params)) {
+			if !isText(name) {
+				v.Add("query", "parameter names must be UTF-8 text without NUL")
+				continue
+			}
+			if slices.ContainsFunc(params[name], func(s string) bool { return !isText(s) }) {
+				v.Add(name, "must be UTF-8 text without NUL")
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+func isText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // requestID keeps the caller's X-Request-Id when it is a short token of
 // letters, digits, '.', '_' and '-', and makes a new one otherwise. The

@@ -271,6 +271,11 @@ func problemOf(err error) (p Problem, internal bool) {
 		return *Conflict("the resource has changed since it was read; read it again"), false
 	case errors.Is(err, eventstore.ErrClosed):
 		return *Unavailable("the event log is unavailable"), false
+	case errors.Is(err, eventstore.ErrUnavailable):
+		p := Unavailable("the event log cannot be reached right now; send the request again, " +
+			"a command under the same Idempotency-Key")
+		p.RetryAfter = time.Second
+		return *p, false
 	case errors.As(err, &be):
 		return ValidationError{Fields: []FieldError{
 			{Field: be.Field, Reason: "invalid value"},

@@ -41,6 +41,12 @@ func TestProblems(t *testing.T) {
 		{name: "wrong JSON type", method: http.MethodPost, path: "/v1/things",
 			body: `{"name":"x","dose":"ten"}`, status: http.StatusBadRequest, typ: readapi.TypeValidation,
 			fields: []readapi.FieldError{{Field: "dose", Reason: "must be a JSON integer"}}},
+		{name: "query not text", method: http.MethodGet, path: "/v1/things/1?x=%00&name=%E8&ok=1",
+			status: http.StatusBadRequest, typ: readapi.TypeValidation,
+			fields: []readapi.FieldError{
+				{Field: "name", Reason: "must be UTF-8 text without NUL"},
+				{Field: "x", Reason: "must be UTF-8 text without NUL"},
+			}},
 		{name: "rule refused", method: http.MethodPost, path: "/v1/refused",
 			status: http.StatusUnprocessableEntity, typ: readapi.TypeRuleRefused,
 			checks: []string{"allergy", "interval"}},
@@ -72,6 +78,8 @@ func TestProblems(t *testing.T) {
 			status: http.StatusUnauthorized, typ: readapi.TypeUnauthenticated},
 		{name: "rate limited", method: http.MethodPost, path: "/v1/commands/rate%20limited",
 			status: http.StatusTooManyRequests, typ: readapi.TypeRateLimited},
+		{name: "log unreachable", method: http.MethodPost, path: "/v1/commands/log%20unreachable",
+			status: http.StatusServiceUnavailable, typ: readapi.TypeUnavailable},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -103,12 +111,28 @@ func TestMethodNotAllowedSaysAllow(t *testing.T) {
 	}
 }
 
-func TestRateLimitedSaysRetryAfter(t *testing.T) {
+// TestRetryAfter says when to try again: after a rate limit, rounded up
+// to whole seconds, and a second after the log could not be reached.
+func TestRetryAfter(t *testing.T) {
 	_, srv := mustServe(t, testConfig())
-	resp, b := call(t, http.MethodGet, srv.URL+"/v1/limited", "", nil)
-	mustProblem(t, resp, b, http.StatusTooManyRequests, readapi.TypeRateLimited)
-	if got := resp.Header.Get("Retry-After"); got != "2" {
-		t.Errorf("Retry-After: got %q, want 2 (1.5s rounded up)", got)
+	cases := []struct {
+		name, method, path string
+		status             int
+		typ, want          string
+	}{
+		{"rate limited", http.MethodGet, "/v1/limited", http.StatusTooManyRequests,
+			readapi.TypeRateLimited, "2"},
+		{"log unreachable", http.MethodPost, "/v1/commands/log%20unreachable", http.StatusServiceUnavailable,
+			readapi.TypeUnavailable, "1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, b := call(t, c.method, srv.URL+c.path, "", nil)
+			mustProblem(t, resp, b, c.status, c.typ)
+			if got := resp.Header.Get("Retry-After"); got != c.want {
+				t.Errorf("Retry-After: got %q, want %s", got, c.want)
+			}
+		})
 	}
 }
 

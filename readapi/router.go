@@ -64,7 +64,7 @@ func (s *Server) register() error {
 }
 
 // add registers r with its guards: authentication and capability unless
-// it is public, and no-store when it serves PHI.
+// it is public, no-store when it serves PHI, and a query of text.
 func (s *Server) add(r Route) {
 	var guards []echo.MiddlewareFunc
 	if r.PHI {
@@ -73,6 +73,7 @@ func (s *Server) add(r Route) {
 	if !r.Access.Public {
 		guards = append(guards, s.authorize(r))
 	}
+	guards = append(guards, textQuery)
 	s.echo.Add(r.Method, r.Path, r.Handler, guards...)
 	s.routes = append(s.routes, r)
 	s.patterns[r.Path] = true

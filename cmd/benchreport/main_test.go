@@ -43,3 +43,23 @@ func TestReport(t *testing.T) {
 		t.Errorf("old section kept:\n%s", out)
 	}
 }
+
+// FuzzParse reads arbitrary benchmark output: neither parse nor render
+// may panic, and render keeps its table between the marks whatever the
+// figures.
+func FuzzParse(f *testing.F) {
+	f.Add(sample)
+	f.Add("BenchmarkX-2 1 NaN events/s\ncpu: \n")
+	f.Add("BenchmarkAppend/writers=32/batch=1/log-2 1 1e309 events/s 5")
+	f.Fuzz(func(t *testing.T, output string) {
+		res, err := parse(strings.NewReader(output))
+		if err != nil {
+			return
+		}
+		doc := []byte(startMark + "\n" + endMark + "\n")
+		out := string(splice(doc, render(res, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC))))
+		if !strings.HasPrefix(out, startMark) || !strings.Contains(out, endMark) {
+			t.Fatalf("the report of %q lost its marks:\n%s", output, out)
+		}
+	})
+}

@@ -118,14 +118,14 @@ func (l *Log) ReadStream(
 	rows, _ := l.pool.Query(ctx, query, stream, int64(from), opts.LimitOrDefault())
 	events, err := pgx.CollectRows(rows, scanEvent)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, unavailable(err))
 	}
 	if len(events) > 0 {
 		return events, nil
 	}
 	var exists bool
 	if err := l.pool.QueryRow(ctx, streamExistsSQL, stream).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, unavailable(err))
 	}
 	if !exists {
 		return nil, fmt.Errorf("read %s: %w", stream, eventstore.ErrStreamNotFound)
@@ -144,7 +144,7 @@ func (l *Log) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore
 	rows, _ := l.pool.Query(ctx, readAllSQL, int64(from), limit)
 	events, err := pgx.CollectRows(rows, scanEvent)
 	if err != nil {
-		return nil, fmt.Errorf("read log from %d: %w", from, err)
+		return nil, fmt.Errorf("read log from %d: %w", from, unavailable(err))
 	}
 	return events, nil
 }
@@ -153,7 +153,7 @@ func (l *Log) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore
 func (l *Log) LastPosition(ctx context.Context) (uint64, error) {
 	var last int64
 	if err := l.pool.QueryRow(ctx, lastPositionSQL).Scan(&last); err != nil {
-		return 0, fmt.Errorf("last position: %w", err)
+		return 0, fmt.Errorf("last position: %w", unavailable(err))
 	}
 	return uint64(last), nil
 }

@@ -144,7 +144,7 @@ func (l *Log) commitBatch(batch []*appendRequest) {
 	}
 	for i, r := range batch {
 		if err != nil {
-			replies[i] = appendReply{err: fmt.Errorf("append %s: %w", r.stream, err)}
+			replies[i] = appendReply{err: fmt.Errorf("append %s: %w", r.stream, unavailable(err))}
 		}
 		r.done <- replies[i]
 	}
