@@ -7,6 +7,7 @@
 //	whitecross keys      make the key that signs the ledger's checkpoints
 //	whitecross ledger    seal the log and sign a checkpoint now
 //	whitecross log       print the log's events: positions, types, actors
+//	whitecross simulate  create a demo district and play its school days
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -38,6 +39,7 @@ var subcommands = []command{
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},
 	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
+	{"simulate", "simulate [--schools N --students N --days N --seed N --url URL]: play a district's school days", runSimulate},
 }
 
 // exitError carries an exit status other than 1.
