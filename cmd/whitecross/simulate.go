@@ -70,7 +70,11 @@ func simulate(ctx context.Context, c config, cfg sim.Config, url string, stderr 
 	if err != nil {
 		return nil, err
 	}
-	res, err := sim.Run(ctx, plan, sim.NewClient(base, nil), sim.Options{AdminID: adminID,
+	client := sim.NewClient(base, nil)
+	client.OnRetry = func(request string, status int, wait time.Duration) {
+		fmt.Fprintf(stderr, "simulate: %s answered %d: sent again in %s\n", request, status, wait)
+	}
+	res, err := sim.Run(ctx, plan, client, sim.Options{AdminID: adminID,
 		Progress: func(msg string) { fmt.Fprintln(stderr, "simulate: "+msg) }})
 	if err != nil {
 		return nil, err
@@ -213,7 +217,7 @@ type demoOptions struct {
 }
 
 // demoConfig is the demo district: small enough to seed in seconds.
-var demoConfig = sim.Config{Seed: 1, Schools: 2, Students: 60, Days: 3}
+var demoConfig = sim.Config{Seed: 2026, Schools: 2, Students: 60, Days: 3}
 
 func (o *demoOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.on, "demo", env("WHITECROSS_DEMO", "") == "1",

@@ -27,6 +27,10 @@ type Client struct {
 	// after its Retry-After, a 503 or a lost connection after a short
 	// pause (a command only when it carries an idempotency key).
 	attempts int
+	// OnRetry, when not nil, is told of each request sent again: its
+	// method and path (without the query), the status that asked for it
+	// (0 for a lost connection) and the wait before.
+	OnRetry func(request string, status int, wait time.Duration)
 }
 
 // NewClient returns a client of the service at base
@@ -107,21 +111,36 @@ type Session struct {
 // the answer into out, when out is not nil. An empty key sends none; a
 // command without one is never sent twice.
 func (s *Session) Post(ctx context.Context, path, key string, body, out any) error {
-	return s.send(ctx, http.MethodPost, path, key, body, out)
+	return s.send(ctx, request{method: http.MethodPost, path: path, key: key, body: body}, out)
 }
 
 // Get reads path and decodes the answer into out, when out is not nil.
 func (s *Session) Get(ctx context.Context, path string, out any) error {
-	return s.send(ctx, http.MethodGet, path, "", nil, out)
+	return s.send(ctx, request{method: http.MethodGet, path: path}, out)
 }
 
-func (s *Session) send(ctx context.Context, method, path, key string, body, out any) error {
+// WaitFor returns once the service's read models have applied the log
+// up to position, as a command's answer names it, so that what it
+// recorded can be read; it asks every 2 seconds, until ctx ends.
+func (s *Session) WaitFor(ctx context.Context, position uint64) error {
+	for {
+		var header http.Header
+		err := s.send(ctx, request{method: http.MethodGet, respHeader: &header,
+			path: "/v1/districts?limit=1&after=" + strconv.FormatUint(position, 10)}, nil)
+		if err != nil || header.Get("X-Read-Model-Behind") != "true" {
+			return err
+		}
+	}
+}
+
+func (s *Session) send(ctx context.Context, r request, out any) error {
 	for renewed := false; ; renewed = true {
 		token, err := s.token(ctx)
 		if err != nil {
 			return err
 		}
-		err = s.c.do(ctx, request{method: method, path: path, key: key, token: token, body: body}, out)
+		r.token = token
+		err = s.c.do(ctx, r, out)
 		var e *APIError
 		if renewed || !errors.As(err, &e) || e.Status != http.StatusUnauthorized {
 			return err
@@ -186,6 +205,8 @@ type request struct {
 	// connection although it has no idempotency key (a login: the worst
 	// is a second session).
 	retryable bool
+	// respHeader, when not nil, receives the header of the answer.
+	respHeader *http.Header
 }
 
 // do sends r, again while the answer says to retry later, and decodes a
@@ -212,6 +233,9 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 		if err != nil {
 			wait = time.Duration(attempt) * 250 * time.Millisecond
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(r.String(), status, wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -261,6 +285,9 @@ func (c *Client) once(ctx context.Context, r request, body []byte) (int, []byte,
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return 0, nil, 0, fmt.Errorf("%s: %w", r, err)
+	}
+	if r.respHeader != nil {
+		*r.respHeader = resp.Header
 	}
 	return resp.StatusCode, data, retryAfter(resp, r), nil
 }

@@ -63,9 +63,11 @@ type dayPlan struct {
 	steps  []step
 }
 
-// The shares of a day: students absent, visiting the office, refusing,
-// missing or held from a scheduled dose; the chance of an emergency and
-// of a count that finds a tablet missing.
+// The shares of a day: students absent, visiting the office (between
+// the low and the high share), refusing or held from a scheduled dose,
+// screened; the chances of an emergency, of a duplicate and of an early
+// attempt on a day after the first, and of a count that finds a tablet
+// missing.
 const (
 	absentShare     = 0.05
 	visitShareLow   = 0.04
@@ -83,18 +85,18 @@ const (
 // after each day.
 func (p *Plan) playDays() {
 	p.lanes = make([][]step, len(p.days))
-	blocked := make([][]ref, len(p.days))
 	for _, s := range p.schools {
 		s.days = make([][]step, len(p.days))
 	}
 	for d := range p.days {
+		var blocked []ref
 		for _, s := range p.schools {
 			dp := p.newDay(s, d)
 			dp.plan()
 			s.days[d] = dp.steps
-			blocked[d] = append(blocked[d], dp.blockedStudents()...)
+			blocked = append(blocked, dp.blockedStudents()...)
 		}
-		p.lanes[d] = p.districtDay(d, blocked[d])
+		p.lanes[d] = p.districtDay(d, blocked)
 	}
 }
 
@@ -372,60 +374,55 @@ func (s *schoolPlan) pair() (*Account, *Account) {
 	return s.nurses[k%n], s.nurses[(k+1)%n]
 }
 
-// countBack sets the witness of a dose of o, when it has one, and for a
-// controlled substance what remains after it; when the dose uses the
-// stock (it is not one the rules will block), the stock keeps that.
-func (dp *dayPlan) countBack(r *readapi.AdministrationRequest, o *orderPlan, witness *Account, uses bool) {
-	if witness != nil {
-		r.Witness = &readapi.WitnessCredentials{Email: witness.Email, Password: witness.Password}
-	}
+// countBack sets, for a dose of a controlled substance, what remains
+// after it; when the dose uses the stock (it is not one the rules will
+// block), the stock keeps that.
+func (dp *dayPlan) countBack(r *readapi.AdministrationRequest, o *orderPlan, uses bool) {
 	if o.spec.controlled == "" {
 		return
 	}
-	left := dp.s.stock[o.spec.drug] - dosesOf(o.spec)
+	left := dp.s.stock[o.spec.drug] - unitsPerDose(o.spec)
 	r.RemainingCounted = ptr(left)
 	if uses {
 		dp.s.stock[o.spec.drug] = left
 	}
 }
 
-// dosesOf is how many units of its stock one dose of spec uses.
-func dosesOf(spec medSpec) int {
+// unitsPerDose is how many units of its stock one dose of spec uses: its
+// orders dose in the stock's unit.
+func unitsPerDose(spec medSpec) int {
 	var n int
 	fmt.Sscan(spec.doseAmount, &n)
 	return n
 }
 
-// command is a step of the day under a key of its own, with the
-// witness it waits for, when it has one.
+// command is a step of the day on st's chart, under a key of its own.
 func (dp *dayPlan) command(at time.Time, by *Account, path string, st *studentPlan, body any, count string) step {
-	s := post(at, by, path, st.ref, dp.src.uuid(), body, count)
-	if r, ok := body.(readapi.AdministrationRequest); ok && r.Witness != nil {
-		s.witness = dp.s.nurseOf(r.Witness.Email)
-	}
-	return s
+	return post(at, by, path, st.ref, dp.src.uuid(), body, count)
 }
 
-// nurseOf returns the school's nurse of email.
-func (s *schoolPlan) nurseOf(email string) *Account {
-	for _, n := range s.nurses {
-		if n.Email == email {
-			return n
-		}
+// give is the administration r by by, with its witness when the order
+// needs one: set in r's body, and the step waits for its confirmations
+// to be allowed.
+func (dp *dayPlan) give(at time.Time, by *Account, st *studentPlan, r readapi.AdministrationRequest,
+	witness *Account, count string) step {
+	if witness != nil {
+		r.Witness = &readapi.WitnessCredentials{Email: witness.Email, Password: witness.Password}
 	}
-	return nil
+	s := dp.command(at, by, "/v1/students/{student}/administrations", st, r, count)
+	s.witness = witness
+	return s
 }
 
 // scheduledDose gives, or records as not given, a scheduled dose.
 func (dp *dayPlan) scheduledDose(h happening) {
-	const doses = "/v1/students/{student}/administrations"
 	if h.outcome != "given" {
 		reason := map[string]string{
 			"missed":  "Student absent",
 			"refused": "Student declined the dose",
 			"held":    heldReason(h.order),
 		}[h.outcome]
-		path := doses + map[string]string{"missed": "/missed", "refused": "/refusals", "held": "/holds"}[h.outcome]
+		path := "/v1/students/{student}/administrations" + map[string]string{"missed": "/missed", "refused": "/refusals", "held": "/holds"}[h.outcome]
 		dp.add(dp.command(h.at, dp.primary, path, h.student, readapi.DoseNotGivenRequest{
 			AttemptID: dp.src.uuid(), OrderID: h.order.id, ScheduledFor: h.slot.UTC(),
 			Reason: reason, At: h.at.UTC(),
@@ -434,11 +431,11 @@ func (dp *dayPlan) scheduledDose(h happening) {
 	}
 	by, witness := dp.giver(h.order)
 	r := dp.administration(h, h.at)
-	dp.countBack(&r, h.order, witness, true)
+	dp.countBack(&r, h.order, true)
 	if dp.src.chance(0.3) {
 		dp.add(readChart(h.at.Add(-time.Minute), by, h.student, "/medication-orders"))
 	}
-	dp.add(dp.command(h.at, by, doses, h.student, r, "doses_given"))
+	dp.add(dp.give(h.at, by, h.student, r, witness, "doses_given"))
 	dp.givers[h.order] = by
 }
 
@@ -462,8 +459,8 @@ func (dp *dayPlan) duplicate(h happening) {
 	if needsWitness(h.order.spec) {
 		witness = giver
 	}
-	dp.countBack(&r, h.order, witness, false)
-	s := dp.command(h.at, by, "/v1/students/{student}/administrations", h.student, r, "blocked_duplicate")
+	dp.countBack(&r, h.order, false)
+	s := dp.give(h.at, by, h.student, r, witness, "blocked_duplicate")
 	s.expect = expect{status: 422, check: domain.CheckDuplicate}
 	dp.add(s, readChart(h.at.Add(time.Minute), by, h.student, "/administrations?kind=given"))
 }
@@ -472,8 +469,8 @@ func (dp *dayPlan) duplicate(h happening) {
 func (dp *dayPlan) early(h happening) {
 	by, witness := dp.giver(h.order)
 	r := dp.administration(h, h.at)
-	dp.countBack(&r, h.order, witness, false)
-	s := dp.command(h.at, by, "/v1/students/{student}/administrations", h.student, r, "blocked_time")
+	dp.countBack(&r, h.order, false)
+	s := dp.give(h.at, by, h.student, r, witness, "blocked_time")
 	s.expect = expect{status: 422, check: domain.CheckRightTime}
 	dp.add(s)
 }
@@ -482,7 +479,7 @@ func (dp *dayPlan) early(h happening) {
 // allergic to, reads the blocked attempt, and discontinues the order.
 func (dp *dayPlan) conflictingDose(h happening) {
 	r := dp.administration(h, h.at)
-	s := dp.command(h.at, dp.primary, "/v1/students/{student}/administrations", h.student, r, "blocked_allergy")
+	s := dp.give(h.at, dp.primary, h.student, r, nil, "blocked_allergy")
 	s.expect = expect{status: 422, check: domain.CheckAllergy}
 	dp.add(s, readChart(h.at.Add(time.Minute), dp.primary, h.student, "/administrations?kind=blocked"))
 	dp.add(dp.command(h.at.Add(5*time.Minute), dp.primary,
@@ -546,8 +543,8 @@ func (dp *dayPlan) asNeeded(at time.Time, by *Account, st *studentPlan, o *order
 	}
 	r := dp.administration(happening{order: o}, at)
 	r.ScheduledFor = time.Time{}
-	dp.countBack(&r, o, nil, true)
-	dp.add(dp.command(at, by, "/v1/students/{student}/administrations", st, r, "doses_prn"))
+	dp.countBack(&r, o, true)
+	dp.add(dp.give(at, by, st, r, nil, "doses_prn"))
 	o.given = append(o.given, at)
 }
 
@@ -646,7 +643,7 @@ func bmiReferral(age int) float64 {
 // with a witness; now and then a tablet is missing, and the count
 // records a discrepancy.
 func (dp *dayPlan) countStock(at time.Time) {
-	drugs := dp.s.stockedDrugs()
+	drugs := dp.s.stocked
 	if len(drugs) == 0 {
 		return
 	}

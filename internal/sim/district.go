@@ -85,10 +85,6 @@ func (p *Plan) receive(s *schoolPlan) {
 	}
 }
 
-// stockedDrugs returns the drugs of the school's controlled stock, in the
-// order received.
-func (s *schoolPlan) stockedDrugs() []string { return s.stocked }
-
 // districtDay returns the district's steps after day d: compliance
 // reviews the day's blocked attempts and who read those students' charts,
 // the auditor reads the log and its checkpoint, and on the first day a

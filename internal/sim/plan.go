@@ -235,7 +235,9 @@ func (p *Plan) account(src *source, local string, role domain.Role, school int) 
 }
 
 // schoolsOf draws the schools and their staff: an office administrator
-// and two nurses, one more for each further 200 students.
+// and two nurses, one more for each further 150 students. Each witness
+// confirms at most 10 doses or counts a minute (the service's limit per
+// address), so a school's nurses bound how fast its days are played.
 func (p *Plan) schoolsOf(src *source) {
 	names := src.sample(len(schoolNames), p.cfg.Schools)
 	for i, lvl := range levels(p.cfg.Schools) {
@@ -247,7 +249,7 @@ func (p *Plan) schoolsOf(src *source) {
 		tag := slug(name)
 		s.admin = p.account(src, "office."+tag, domain.RoleSchoolAdmin, i)
 		size := p.schoolSize(i)
-		for n := 1; n <= 2+(size-1)/200; n++ {
+		for n := 1; n <= 2+(size-1)/150; n++ {
 			s.nurses = append(s.nurses, p.account(src, fmt.Sprintf("nurse%d.%s", n, tag), domain.RoleNurse, i))
 		}
 		p.schools = append(p.schools, s)

@@ -51,6 +51,9 @@ func Run(ctx context.Context, plan *Plan, c *Client, opts Options) (*Result, err
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.catchUp(ctx); err != nil {
+		return nil, err
+	}
 	for d := range plan.days {
 		if err := r.play(ctx, d); err != nil {
 			return nil, fmt.Errorf("day %s: %w", plan.days[d].Format(time.DateOnly), err)
@@ -70,6 +73,8 @@ type runner struct {
 	schools  []string
 	students map[ref]string
 	users    map[*Account]string
+	// position is the newest log position an answer named.
+	position uint64
 	sessions map[*Account]*sessionSlot
 	pacers   map[*Account]*pacer
 	counts   Counts
@@ -92,6 +97,7 @@ func (r *runner) setUp(ctx context.Context) error {
 	}
 	r.progress(fmt.Sprintf("district %s: %d schools, %d accounts", r.district, len(r.schools),
 		len(r.p.Accounts())))
+	start := time.Now()
 	return parallel(ctx, len(r.p.schools), func(ctx context.Context, i int) error {
 		s := r.p.schools[i]
 		err := parallel(ctx, r.p.cfg.Workers, func(ctx context.Context, w int) error {
@@ -109,13 +115,31 @@ func (r *runner) setUp(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("school %s: %w", r.schools[i], err)
 		}
-		r.progress(fmt.Sprintf("school %s: %d students set up", r.schools[i], len(s.students)))
+		r.progress(fmt.Sprintf("school %s: %d students set up in %s", r.schools[i], len(s.students),
+			time.Since(start).Round(100*time.Millisecond)))
 		return nil
 	})
 }
 
+// catchUp waits until the read models have applied the whole setup, so
+// that the nurses find every student.
+func (r *runner) catchUp(ctx context.Context) error {
+	s, err := r.session(ctx, r.p.districtAdmin)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := s.WaitFor(ctx, r.position); err != nil {
+		return fmt.Errorf("wait for the read models: %w", err)
+	}
+	r.progress(fmt.Sprintf("read models at position %d after %s", r.position,
+		time.Since(start).Round(100*time.Millisecond)))
+	return nil
+}
+
 // play plays day d at every school at once, then the district's steps.
 func (r *runner) play(ctx context.Context, d int) error {
+	start := time.Now()
 	err := parallel(ctx, len(r.p.schools), func(ctx context.Context, i int) error {
 		if err := r.sendAll(ctx, &lane{}, r.p.schools[i].days[d]); err != nil {
 			return fmt.Errorf("school %s: %w", r.schools[i], err)
@@ -126,7 +150,8 @@ func (r *runner) play(ctx context.Context, d int) error {
 		err = r.sendAll(ctx, &lane{}, r.p.lanes[d])
 	}
 	if err == nil {
-		r.progress(fmt.Sprintf("day %s played", r.p.days[d].Format(time.DateOnly)))
+		r.progress(fmt.Sprintf("day %s played in %s", r.p.days[d].Format(time.DateOnly),
+			time.Since(start).Round(100*time.Millisecond)))
 	}
 	return err
 }
@@ -220,6 +245,7 @@ func (r *runner) keep(st step, ans answer) {
 	case madeStudent:
 		r.students[st.target] = ans.ID
 	}
+	r.position = max(r.position, ans.Position)
 	r.counts[st.count]++
 	r.counts["requests"]++
 	if st.witness != nil {
@@ -336,7 +362,10 @@ func (r *runner) pacer(a *Account) *pacer {
 
 // pacer keeps a witness's confirmations within the service's default
 // limit, 10 at once and one more every 6 seconds per address, so that
-// a run waits rather than being refused. A service that limits more
+// a run waits rather than being refused. It keeps one confirmation in
+// reserve: the service counts a confirmation when the request reaches
+// it, and a busy service reaches one request later than the next, by up
+// to the 6 seconds the reserve covers. A service that limits more
 // answers 429, which the client waits out.
 type pacer struct {
 	mu     sync.Mutex
@@ -345,8 +374,9 @@ type pacer struct {
 }
 
 const (
-	witnessBurst = 10
-	witnessEvery = 6 * time.Second
+	witnessBurst   = 10
+	witnessEvery   = 6 * time.Second
+	witnessReserve = 1
 )
 
 func (p *pacer) wait(ctx context.Context) error {
@@ -359,12 +389,12 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.tokens = min(witnessBurst, p.tokens+float64(now.Sub(p.last))/float64(witnessEvery))
 		}
 		p.last = now
-		if p.tokens >= 1 {
+		if p.tokens >= 1+witnessReserve {
 			p.tokens--
 			p.mu.Unlock()
 			return nil
 		}
-		wait := time.Duration((1 - p.tokens) * float64(witnessEvery))
+		wait := time.Duration((1 + witnessReserve - p.tokens) * float64(witnessEvery))
 		p.mu.Unlock()
 		if err := sleep(ctx, wait); err != nil {
 			return err

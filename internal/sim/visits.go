@@ -82,7 +82,7 @@ var reasons = []reasonSpec{
 		assessment:  "Wheezing and cough after recess; speaking in full sentences",
 		actions:     "Albuterol per asthma action plan; breathing rechecked after 15 minutes",
 		disposition: []weighted[string]{{"return_to_class", 90}, {"sent_home", 10}}, minutes: [2]int{20, 35}},
-	{reason: "menstrual cramps", weight: 6, vitals: false, sign: signPain, relief: reliefCramps, give: 0.7,
+	{reason: "menstrual cramps", weight: 6, sign: signPain, relief: reliefCramps, give: 0.7,
 		eligible:    func(st *studentPlan) bool { return st.gender == "female" && gradeNumber(st.grade) >= 6 },
 		assessment:  "Lower abdominal cramps",
 		actions:     "Heat pack; rested 20 minutes",
