@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/whitecross/whitecross/auth"
@@ -70,17 +71,31 @@ func simulate(ctx context.Context, c config, cfg sim.Config, url string, stderr 
 	if err != nil {
 		return nil, err
 	}
+	// The schools play at once: their lines are written one at a time.
+	say := &lockedWriter{w: stderr}
 	client := sim.NewClient(base, nil)
 	client.OnRetry = func(request string, status int, wait time.Duration) {
-		fmt.Fprintf(stderr, "simulate: %s answered %d: sent again in %s\n", request, status, wait)
+		fmt.Fprintf(say, "simulate: %s answered %d: sent again in %s\n", request, status, wait)
 	}
 	res, err := sim.Run(ctx, plan, client, sim.Options{AdminID: adminID,
-		Progress: func(msg string) { fmt.Fprintln(stderr, "simulate: "+msg) }})
+		Progress: func(msg string) { fmt.Fprintln(say, "simulate: "+msg) }})
 	if err != nil {
 		return nil, err
 	}
 	res.Logins.BaseURL = url
 	return res, nil
+}
+
+// lockedWriter writes to w one call at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // report writes the logins to path, when given, and prints them and the

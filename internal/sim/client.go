@@ -29,7 +29,8 @@ type Client struct {
 	attempts int
 	// OnRetry, when not nil, is told of each request sent again: its
 	// method and path (without the query), the status that asked for it
-	// (0 for a lost connection) and the wait before.
+	// (0 for a lost connection) and the wait before. It is called from
+	// the goroutine that sent the request, so from several at once.
 	OnRetry func(request string, status int, wait time.Duration)
 }
 

@@ -28,7 +28,7 @@ type Options struct {
 	// logins name it.
 	AdminID string
 	// Progress, when not nil, is told of each phase, in identifiers and
-	// counts only.
+	// counts only; one call at a time.
 	Progress func(string)
 }
 
@@ -41,10 +41,15 @@ type Options struct {
 // gives, or a command it refuses, stops the run with an error that
 // names the request (never its body).
 func Run(ctx context.Context, plan *Plan, c *Client, opts Options) (*Result, error) {
-	if opts.Progress == nil {
-		opts.Progress = func(string) {}
+	var progress sync.Mutex
+	say := func(msg string) {
+		if opts.Progress != nil {
+			progress.Lock()
+			defer progress.Unlock()
+			opts.Progress(msg)
+		}
 	}
-	r := &runner{p: plan, c: c, progress: opts.Progress, students: map[ref]string{},
+	r := &runner{p: plan, c: c, progress: say, students: map[ref]string{},
 		users: map[*Account]string{plan.admin: opts.AdminID}, sessions: map[*Account]*sessionSlot{},
 		pacers: map[*Account]*pacer{}, counts: Counts{}}
 	start := time.Now()
