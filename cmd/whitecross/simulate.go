@@ -79,6 +79,11 @@ func simulate(ctx context.Context, c config, cfg sim.Config, url string, stderr 
 	}
 	res, err := sim.Run(ctx, plan, client, sim.Options{AdminID: adminID,
 		Progress: func(msg string) { fmt.Fprintln(say, "simulate: "+msg) }})
+	var refused *sim.APIError
+	if url != "" && errors.As(err, &refused) && refused.Path == "/v1/auth/login" {
+		return nil, fmt.Errorf("%w (the first administrator was made in the database of "+
+			"WHITECROSS_DATABASE_URL: is it the database of the service at %s?)", err, url)
+	}
 	if err != nil {
 		return nil, err
 	}
