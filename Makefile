@@ -12,6 +12,7 @@ GO ?= go
 PG := bash scripts/postgres.sh
 
 # Overrides, as in `make test TESTFLAGS='-run TestAppend -v' PKGS=./eventstore/...`.
+DEMO ?= 1
 TESTFLAGS ?=
 PKGS ?= ./...
 BENCH ?= .
@@ -29,7 +30,7 @@ with-db = url="$$($(PG) $(1))" || { \
 	}; \
 	export WHITECROSS_DATABASE_URL="$$url";
 
-.PHONY: help run users-add log test bench build migrate verify seal fuzz pg-stop fmt vet tidy \
+.PHONY: help run simulate users-add log test bench build migrate verify seal fuzz pg-stop fmt vet tidy \
 	clean clean-data esdb-test check-scripts
 
 help: ## List the targets
@@ -38,7 +39,8 @@ help: ## List the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' \
 		$(MAKEFILE_LIST)
 	@echo
-	@echo 'Variables: TESTFLAGS, PKGS (test), BENCH, COUNT (bench), FUZZ, FUZZTIME (fuzz),'
+	@echo 'Variables: DEMO (run), ARGS (simulate, users-add, log), TESTFLAGS, PKGS (test),'
+	@echo '  BENCH, COUNT (bench), FUZZ, FUZZTIME (fuzz),'
 	@echo '  WHITECROSS_DATABASE_URL (every target that needs PostgreSQL),'
 	@echo '  WHITECROSS_TEST_ESDB_URL (esdb-test).'
 
@@ -52,9 +54,13 @@ with-local = \
 	export WHITECROSS_WITNESS_DIR="$${WHITECROSS_WITNESS_DIR:-.data/witness}"; \
 	export WHITECROSS_EXPORT_DIR="$${WHITECROSS_EXPORT_DIR:-.data/exports}";
 
-run: ## Start the service on the local database whitecross
+run: ## Start the service on the local database whitecross; an empty one gets a demo district first (DEMO=0: not)
 	@$(call with-db,whitecross) $(with-local) set -x; \
-	exec $(GO) run ./cmd/whitecross serve
+	exec $(GO) run ./cmd/whitecross serve $(if $(filter 1,$(DEMO)),--demo --demo-logins .data/demo-logins.json)
+
+simulate: ## Play a district's school days on the local database: make simulate ARGS='--schools 5 --students 1000 --days 5'
+	@$(call with-db,whitecross) $(with-local) set -x; \
+	exec $(GO) run ./cmd/whitecross simulate --logins .data/simulate-logins.json $(ARGS)
 
 users-add: ## Create an account: make users-add ARGS='--email a@b.example --role sysadmin'
 	@$(call with-db,whitecross) \

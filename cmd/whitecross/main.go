@@ -8,6 +8,7 @@
 //	whitecross ledger    seal the log and sign a checkpoint now
 //	whitecross log       print the log's events: positions, types, actors
 //	whitecross verify-bundle FILE  check an export bundle offline
+//	whitecross simulate  create a demo district and play its school days
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -41,6 +42,7 @@ var subcommands = []command{
 	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
 	{"verify-bundle", "verify-bundle FILE: check an export bundle offline, without a database",
 		runVerifyBundle},
+	{"simulate", "simulate [--schools N --students N --days N --seed N --url URL]: play a district's school days", runSimulate},
 }
 
 // exitError carries an exit status other than 1.

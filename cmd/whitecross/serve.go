@@ -19,12 +19,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.medicationFlags(fs)
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr,
 		`address of the Prometheus metrics, on a listener of their own; "off" for none (WHITECROSS_METRICS_ADDR)`)
+	var demo demoOptions
+	demo.flags(fs)
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
 	if c.MetricsAddr == "off" {
 		c.MetricsAddr = ""
 	}
+	if demo.on {
+		if err := seedDemo(ctx, c, demo, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, c)
+}
+
+// serve runs the HTTP API, its projections and the ledger's sealing with
+// c until ctx ends.
+func serve(ctx context.Context, c config) error {
 	if err := migrations.Apply(ctx, c.DatabaseURL); err != nil {
 		return err
 	}
