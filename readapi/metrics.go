@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
 )
 
 // httpMetrics count and time requests by method, route pattern and
@@ -18,6 +22,15 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// unrecorded counts the access events the log could not append, by
+	// event type.
+	unrecorded *prometheus.CounterVec
+}
+
+// auditedTypes are the access events whose failures are counted, each
+// from 0 so that the first failure shows as an increase.
+var auditedTypes = []string{
+	domain.PHIAccessed{}.EventType(), domain.PHIAccessRefused{}.EventType(),
 }
 
 // newHTTPMetrics registers the HTTP metrics and the Go and process
@@ -41,6 +54,17 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	unrecorded, err := registerOnce(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whitecross_access_event_failures_total",
+		Help: "Access events the log could not append, by type: each PHIAccessed one is " +
+			"a read answered 503 without its health information.",
+	}, []string{"type"}))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range auditedTypes {
+		unrecorded.WithLabelValues(t)
+	}
 	if _, err := registerOnce(reg, collectors.NewGoCollector()); err != nil {
 		return nil, err
 	}
@@ -48,7 +72,17 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &httpMetrics{requests: requests, duration: duration}, nil
+	return &httpMetrics{requests: requests, duration: duration, unrecorded: unrecorded}, nil
+}
+
+// countUnrecorded makes a count every access event a's log refuses.
+func (m *httpMetrics) countUnrecorded(a *commands.Auditor) {
+	a.OnUnrecorded(func(eventType string) {
+		if !slices.Contains(auditedTypes, eventType) {
+			eventType = "other"
+		}
+		m.unrecorded.WithLabelValues(eventType).Inc()
+	})
 }
 
 // registerOnce registers c in reg, or returns the collector already

@@ -164,6 +164,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("readapi metrics: %w", err)
 	}
 	s.metrics = m
+	if cfg.Auditor != nil {
+		m.countUnrecorded(cfg.Auditor)
+	}
 
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError

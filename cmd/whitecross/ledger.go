@@ -9,9 +9,11 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/ledger"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -98,12 +100,20 @@ func (c config) witness() *ledger.Witness {
 }
 
 // newSealer returns the sealer of d's log with c's key, witness and
-// schedule.
-func newSealer(c config, d *deps, signer note.Signer) (*ledger.Sealer, error) {
+// schedule. Its metrics, which count the log's events by type, are
+// registered with reg when it is not nil.
+func newSealer(
+	c config,
+	d *deps,
+	signer note.Signer,
+	reg prometheus.Registerer,
+) (*ledger.Sealer, error) {
 	return ledger.NewSealer(d.store, d.pool, signer, ledger.SealerConfig{
-		Every:    c.CheckpointEvery,
-		Interval: c.CheckpointInterval,
-		Witness:  c.witness(),
+		Every:      c.CheckpointEvery,
+		Interval:   c.CheckpointInterval,
+		Witness:    c.witness(),
+		Registerer: reg,
+		EventTypes: domain.EventTypes(),
 		OnCheckpoint: func(cp ledger.Checkpoint) {
 			d.log.Info().Int64("tree_size", cp.Size).Msg("checkpoint_signed")
 		},
@@ -177,7 +187,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	s, err := newSealer(c, d, signer)
+	s, err := newSealer(c, d, signer, nil)
 	if err != nil {
 		return err
 	}
@@ -236,13 +246,19 @@ type sealing struct {
 	err    atomic.Pointer[error]
 }
 
-// startSealing starts the sealer of d's log; it runs until ctx ends.
-func startSealing(ctx context.Context, c config, d *deps) (*sealing, error) {
+// startSealing starts the sealer of d's log, its metrics registered with
+// reg; it runs until ctx ends.
+func startSealing(
+	ctx context.Context,
+	c config,
+	d *deps,
+	reg prometheus.Registerer,
+) (*sealing, error) {
 	signer, vkey, err := ledgerSigner(c, d.log)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := newSealer(c, d, signer)
+	sealer, err := newSealer(c, d, signer, reg)
 	if err != nil {
 		return nil, err
 	}

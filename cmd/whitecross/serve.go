@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	sealing, err := startSealing(runCtx, c, d)
+	sealing, err := startSealing(runCtx, c, d, registry)
 	if err != nil {
 		return err
 	}
