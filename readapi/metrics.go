@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -134,4 +135,30 @@ func methodLabel(method string) string {
 		return method
 	}
 	return "other"
+}
+
+// readinessCollector reports, at each scrape, whether each of /readyz's
+// checks passes: whitecross_ready{check} is 1 when it does, 0 when it
+// fails. The checks run as /readyz runs them, within CheckTimeout.
+type readinessCollector struct {
+	s    *Server
+	desc *prometheus.Desc
+}
+
+func newReadinessCollector(s *Server) *readinessCollector {
+	return &readinessCollector{s: s, desc: prometheus.NewDesc("whitecross_ready",
+		"1 when the readiness check passes, 0 when it fails, as GET /readyz would answer now.",
+		[]string{"check"}, nil)}
+}
+
+func (c *readinessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *readinessCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, err := range c.s.runChecks(context.Background()) {
+		v := 1.0
+		if err != nil {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, name)
+	}
 }
