@@ -7,6 +7,7 @@
 //	whitecross keys      make the key that signs the ledger's checkpoints
 //	whitecross ledger    seal the log and sign a checkpoint now
 //	whitecross log       print the log's events: positions, types, actors
+//	whitecross health    ask the local service whether it is ready
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -38,6 +39,7 @@ var subcommands = []command{
 	{"replay", "replay [--projection NAME]: rebuild read models from the log and swap them in", runReplay},
 	{"keys", "keys generate|public: the key that signs the ledger's checkpoints", runKeys},
 	{"ledger", "ledger seal: seal the log into the ledger and sign a checkpoint now", runLedger},
+	{"health", "health [--path /readyz|/healthz]: ask the local service, for a container's check", runHealth},
 }
 
 // exitError carries an exit status other than 1.
