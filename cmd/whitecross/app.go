@@ -185,6 +185,10 @@ func appRoutes(
 		Accounts: accounts, Clinic: clinic, Auditor: auditor, Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,
 	}, readapi.ReadModels{
+		// TODO: queries from a read replica. They would also have to wait,
+		// for after=, until the replica has replayed the checkpoint the
+		// primary reached (docs/operations.md); until then every query
+		// reads the primary.
 		Runner: runner, DB: d.pool, Auditor: auditor, Log: d.store,
 		// The doses due are judged by the windows the commands use.
 		Medication: clinicConfig(c).Medication,
