@@ -35,25 +35,27 @@ const (
 	disownSQL = `SELECT pg_advisory_unlock($1, hashtext($2))`
 )
 
-// owner holds the Runner's owner locks on a connection of its own.
-// Only the goroutine that runs Run and, once it has started, the follow
-// loop use it, one after the other.
+// owner holds the Runner's owner locks on a connection of its own,
+// made with the pool's settings but outside it: it takes none of the
+// pool's connections, and closing the pool does not wait for it. Only
+// the goroutine that runs Run and, once it has started, the follow loop
+// use it, one after the other.
 type owner struct {
 	pool *pgxpool.Pool
-	conn *pgxpool.Conn // nil while there is none
+	conn *pgx.Conn // nil while there is none
 }
 
-// connect acquires the owner's connection when it has none.
-func (o *owner) connect(ctx context.Context) (*pgxpool.Conn, error) {
+// connect opens the owner's connection when it has none.
+func (o *owner) connect(ctx context.Context) (*pgx.Conn, error) {
 	if o.conn != nil {
 		return o.conn, nil
 	}
-	conn, err := o.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, o.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("owner connection: %w", err)
 	}
 	if _, err := conn.Exec(ctx, keepAliveSQL); err != nil {
-		conn.Release()
+		conn.Close(ctx)
 		return nil, fmt.Errorf("owner connection: %w", err)
 	}
 	o.conn = conn
@@ -67,8 +69,7 @@ func (o *owner) close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	o.conn.Conn().Close(ctx)
-	o.conn.Release()
+	o.conn.Close(ctx)
 	o.conn = nil
 }
 
