@@ -219,14 +219,11 @@ func (r *Runner) mirror(p *projection, s standing) {
 	case s.state != StateFailed && errors.As(p.failed, &elsewhere):
 		p.failed, p.state, changed = nil, StateRunning, true
 	}
-	state := p.state
 	if changed {
+		r.metrics.setState(p.Name(), p.state, 0)
 		r.notify()
 	}
 	r.mu.Unlock()
-	if changed {
-		r.metrics.setState(p.Name(), state, 0)
-	}
 }
 
 // failedElsewhere is the failure of a projection that another process

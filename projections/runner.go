@@ -459,9 +459,10 @@ func (r *Runner) advanced(p *projection, position uint64) {
 	r.mu.Lock()
 	p.position = max(p.position, position)
 	position = p.position
-	caughtUp := p.state == StateCatchingUp && position >= p.catchUpTo
-	if caughtUp {
+	if p.state == StateCatchingUp && position >= p.catchUpTo {
 		p.state = StateRunning
+		// Before the waiters wake, so that they find it on /metrics too.
+		r.metrics.setState(p.Name(), StateRunning, 0)
 	}
 	r.notify()
 	r.mu.Unlock()
@@ -471,9 +472,6 @@ func (r *Runner) advanced(p *projection, position uint64) {
 	r.metrics.lagEvents.WithLabelValues(p.Name()).Set(float64(head - position))
 	if position == head {
 		r.metrics.lagSeconds.WithLabelValues(p.Name()).Set(0)
-	}
-	if caughtUp {
-		r.metrics.setState(p.Name(), StateRunning, 0)
 	}
 }
 
@@ -525,20 +523,23 @@ func (r *Runner) stopOnFailure(p *projection, h *message.Handler) message.Handle
 	}
 }
 
-// fail records that p has stopped at failure's event.
+// fail records that p has stopped at failure's event: in its checkpoint
+// and to OnFailure first, then to Ready, Status, WaitFor and the metrics,
+// so that whoever learns of the failure here finds it recorded there too
+// (and so do the processes that follow p).
 func (r *Runner) fail(ctx context.Context, p *projection, failure *ApplyError) {
-	r.mu.Lock()
-	p.failed, p.state = failure, StateFailed
-	r.notify()
-	r.mu.Unlock()
-	r.metrics.setState(p.Name(), StateFailed, failure.Position)
-
 	// The handler is stopping whatever happens here; a checkpoint that
 	// cannot be marked still shows the failure through Ready and Status.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, _ = r.pool.Exec(ctx, failCheckpointSQL, p.Name(), failure.Error())
 	r.cfg.OnFailure(failure, true)
+
+	r.mu.Lock()
+	p.failed, p.state = failure, StateFailed
+	r.metrics.setState(p.Name(), StateFailed, failure.Position)
+	r.notify()
+	r.mu.Unlock()
 }
 
 // subscriptionEnded records that a projection's subscription to the log
@@ -548,9 +549,9 @@ func (r *Runner) subscriptionEnded(topic string, err error) {
 	r.mu.Lock()
 	p.failed = fmt.Errorf("projection %s: subscription ended: %w", topic, err)
 	p.state = StateFailed
+	r.metrics.setState(p.Name(), StateFailed, 0)
 	r.notify()
 	r.mu.Unlock()
-	r.metrics.setState(p.Name(), StateFailed, 0)
 }
 
 // notify wakes WaitFor's callers. r.mu must be held.
