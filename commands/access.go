@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,6 +18,8 @@ import (
 type Auditor struct {
 	store Store
 	now   func() time.Time
+	// unrecorded hears the type of each access event the log refused.
+	unrecorded atomic.Pointer[func(eventType string)]
 }
 
 // NewAuditor returns an Auditor appending to store.
@@ -25,6 +29,12 @@ func NewAuditor(store Store, now func() time.Time) *Auditor {
 	}
 	return &Auditor{store: store, now: now}
 }
+
+// OnUnrecorded makes f hear the type of every access event
+// (domain.PHIAccessed, domain.PHIAccessRefused) that the log could not
+// append: for a PHIAccessed one, a read that sent no health information.
+// It replaces the f of an earlier call; f must not block.
+func (a *Auditor) OnUnrecorded(f func(eventType string)) { a.unrecorded.Store(&f) }
 
 // Access is one read of health information about to be answered.
 type Access struct {
@@ -66,6 +76,10 @@ func (a *Auditor) record(ctx context.Context, id string, meta Meta, e domain.Eve
 	}
 	res, err := a.store.Append(ctx, stream, eventstore.NoStream, data...)
 	if err != nil {
+		// A caller gone away is no failure of the log.
+		if f := a.unrecorded.Load(); f != nil && !errors.Is(err, context.Canceled) {
+			(*f)(e.EventType())
+		}
 		return Result{}, err
 	}
 	return Result{Stream: stream, Revision: res.Revision, Position: res.Position, Events: []domain.Event{e}}, nil

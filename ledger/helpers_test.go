@@ -74,3 +74,16 @@ func (fx *fixture) sealer(t testing.TB, cfg ledger.SealerConfig) *ledger.Sealer 
 	}
 	return s
 }
+
+// changeType changes the type of the event at position behind the log's
+// triggers, as a superuser bent on rewriting history would.
+func (fx *fixture) changeType(t *testing.T, position int) {
+	t.Helper()
+	_, err := fx.db.AdminPool(t).Exec(t.Context(), fmt.Sprintf(`
+		ALTER TABLE events DISABLE TRIGGER USER;
+		UPDATE events SET type = 'Texted' WHERE position = %d;
+		ALTER TABLE events ENABLE TRIGGER USER`, position))
+	if err != nil {
+		t.Fatal(err)
+	}
+}

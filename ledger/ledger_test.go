@@ -162,14 +162,8 @@ func TestRunSealsAndWitnesses(t *testing.T) {
 func TestSealRefusesTamperedEvent(t *testing.T) {
 	fx := newFixture(t)
 	fx.appendN(t, 4, 2)
-	_, err := fx.db.AdminPool(t).Exec(t.Context(), `
-		ALTER TABLE events DISABLE TRIGGER USER;
-		UPDATE events SET type = 'Texted' WHERE position = 3;
-		ALTER TABLE events ENABLE TRIGGER USER`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = fx.sealer(t, ledger.SealerConfig{}).Checkpoint(t.Context())
+	fx.changeType(t, 3)
+	_, err := fx.sealer(t, ledger.SealerConfig{}).Checkpoint(t.Context())
 	if !errors.Is(err, ledger.ErrTampered) {
 		t.Fatalf("sealing a changed event: got %v, want ErrTampered", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/whitecross/whitecross/eventstore"
@@ -40,6 +41,13 @@ type SealerConfig struct {
 	OnError func(error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Registerer, when set, registers the sealer's metrics.
+	Registerer prometheus.Registerer
+	// EventTypes are the values of the type label of
+	// whitecross_log_events_total, each counted from 0; an event of any
+	// other type is counted as "other", so that what the log holds cannot
+	// make up label values.
+	EventTypes []string
 }
 
 func (c SealerConfig) withDefaults() SealerConfig {
@@ -73,6 +81,7 @@ type Sealer struct {
 	pool   *pgxpool.Pool
 	signer note.Signer
 	cfg    SealerConfig
+	m      *metrics
 
 	// requests carries Checkpoint calls to a running Run.
 	requests chan request
@@ -100,9 +109,15 @@ func NewSealer(
 	if log == nil || pool == nil || signer == nil {
 		return nil, errors.New("ledger: a sealer needs a log, a database and a signer")
 	}
+	cfg = cfg.withDefaults()
+	m, err := newMetrics(cfg.Registerer, cfg.EventTypes, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
 	return &Sealer{
 		log: log, tree: NewTree(pool), pool: pool, signer: signer,
-		cfg:      cfg.withDefaults(),
+		cfg:      cfg,
+		m:        m,
 		requests: make(chan request),
 		running:  make(chan struct{}, 1),
 	}, nil
@@ -123,7 +138,12 @@ func (s *Sealer) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, ErrTampered):
+			s.m.setState(stateStopped)
 			return err
+		case errors.Is(err, ErrSealerBusy):
+			s.m.setState(stateStandby)
+		default:
+			s.m.setState(stateRetrying)
 		}
 		s.cfg.OnError(err)
 		select {
@@ -143,6 +163,7 @@ func (s *Sealer) runOnce(ctx context.Context) error {
 	defer release()
 	s.running <- struct{}{}
 	defer func() { <-s.running }()
+	s.m.setState(stateSealing)
 
 	st, err := s.start(ctx)
 	if err != nil {

@@ -33,6 +33,7 @@ func (s *Sealer) start(ctx context.Context) (*sealing, error) {
 	case err != ErrNotSealed:
 		return nil, err
 	}
+	s.m.started(f.n, st.signed, latest.SignedAt)
 	if st.f.n > st.signed {
 		st.dueAt = s.cfg.Now()
 	}
@@ -106,6 +107,7 @@ func (st *sealing) seal(ctx context.Context, events []eventstore.Event) error {
 	if err := st.s.tree.appendLeaves(ctx, st.f, events); err != nil {
 		return err
 	}
+	st.s.m.sealedLeaves(events, st.f.n)
 	if st.dueAt.IsZero() {
 		st.dueAt = st.s.cfg.Now().Add(st.s.cfg.Interval)
 	}
@@ -172,7 +174,8 @@ func (st *sealing) sign(ctx context.Context) (Checkpoint, error) {
 	if err != nil {
 		return Checkpoint{}, err
 	}
-	if err := st.s.tree.saveCheckpoint(ctx, c, st.s.cfg.Now().UTC()); err != nil {
+	at := st.s.cfg.Now().UTC()
+	if err := st.s.tree.saveCheckpoint(ctx, c, at); err != nil {
 		return Checkpoint{}, err
 	}
 	if w := st.s.cfg.Witness; w != nil {
@@ -180,6 +183,7 @@ func (st *sealing) sign(ctx context.Context) (Checkpoint, error) {
 			return Checkpoint{}, err
 		}
 	}
+	st.s.m.signed(c, at)
 	st.signed, st.dueAt = c.Size, time.Time{}
 	st.s.cfg.OnCheckpoint(c)
 	return c, nil

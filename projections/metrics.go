@@ -17,6 +17,9 @@ type metrics struct {
 	// failedAt is the position of the event it stopped at.
 	state    *prometheus.GaugeVec
 	failedAt *prometheus.GaugeVec
+	// owned is 1 while this process runs the projection, 0 while it
+	// follows another that does.
+	owned *prometheus.GaugeVec
 }
 
 // reportedStates are the values of the state label.
@@ -52,6 +55,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Position of the event the projection stopped at; 0 while it runs, " +
 				"or when it stopped because its subscription ended.",
 		}, label),
+		owned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "whitecross_projection_owned",
+			Help: "1 while this process applies the projection's events, 0 while it " +
+				"follows another process that does.",
+		}, label),
 	}
 	if reg == nil {
 		return m, nil
@@ -59,7 +67,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 	var errs []error
 	collectors := []prometheus.Collector{
-		m.position, m.lagEvents, m.lagSeconds, m.failures, m.state, m.failedAt,
+		m.position, m.lagEvents, m.lagSeconds, m.failures, m.state, m.failedAt, m.owned,
 	}
 	for _, c := range collectors {
 		errs = append(errs, reg.Register(c))
@@ -87,4 +95,13 @@ func (m *metrics) setState(projection string, state State, failedAt uint64) {
 		m.state.WithLabelValues(projection, string(s)).Set(v)
 	}
 	m.failedAt.WithLabelValues(projection).Set(float64(failedAt))
+}
+
+// setOwned records whether this process runs projection.
+func (m *metrics) setOwned(projection string, owned bool) {
+	v := 0.0
+	if owned {
+		v = 1
+	}
+	m.owned.WithLabelValues(projection).Set(v)
 }

@@ -36,6 +36,11 @@ type Config struct {
 	// it in memory only; zero means 1s. An event applied writes its
 	// checkpoint at once, and so does the Runner's end.
 	CheckpointInterval time.Duration
+	// FollowInterval is how often the checkpoints of projections that
+	// another process runs are read, for this one to follow them, and
+	// their owner locks tried, for this one to take over from a process
+	// that has stopped; zero means 100ms.
+	FollowInterval time.Duration
 	// Registerer, when set, registers the Runner's metrics.
 	Registerer prometheus.Registerer
 	// OnFailure, when set, hears each event that still fails after the
@@ -61,6 +66,8 @@ func (c Config) Validate() error {
 		return errors.New("projections config: LagInterval must not be negative")
 	case c.CheckpointInterval < 0:
 		return errors.New("projections config: CheckpointInterval must not be negative")
+	case c.FollowInterval < 0:
+		return errors.New("projections config: FollowInterval must not be negative")
 	}
 	return nil
 }
@@ -78,6 +85,9 @@ func (c Config) withDefaults() Config {
 	if c.CheckpointInterval == 0 {
 		c.CheckpointInterval = time.Second
 	}
+	if c.FollowInterval == 0 {
+		c.FollowInterval = 100 * time.Millisecond
+	}
 	if c.OnFailure == nil {
 		c.OnFailure = func(*ApplyError, bool) {}
 	}
@@ -90,14 +100,19 @@ func (c Config) withDefaults() Config {
 // crash at any point neither loses nor repeats an event. Create it with
 // New.
 //
-// Several processes may run the same projections on one database: the
-// checkpoint row's lock makes them take turns, and each skips what
-// another has applied.
+// Several processes may run Runners of the same projections on one
+// database: each projection is applied by one of them at a time, the one
+// that holds its owner lock (a session-level advisory lock); the others
+// follow its checkpoint, so that WaitFor and Status answer there too,
+// and one of them takes the projection over when that process stops.
+// Should two ever apply one projection at once, the checkpoint row's
+// lock makes them take turns, and each skips what the other has applied.
 type Runner struct {
 	pool        *pgxpool.Pool
 	log         eventstore.Store
 	cfg         Config
 	metrics     *metrics
+	owner       *owner
 	projections []*projection
 	byName      map[string]*projection
 
@@ -122,6 +137,9 @@ type projection struct {
 	saved    uint64
 	failed   error // why it stopped; nil while it runs
 	state    State
+	// owned is true while this process holds the projection's owner
+	// lock and applies its events.
+	owned bool
 	// catchUpTo is the log's head when the Runner started it.
 	catchUpTo uint64
 }
@@ -144,6 +162,7 @@ func New(
 		cfg:     cfg.withDefaults(),
 		byName:  make(map[string]*projection, len(projections)),
 		changed: make(chan struct{}),
+		owner:   &owner{pool: pool},
 	}
 	for _, p := range projections {
 		if err := r.add(p); err != nil {
@@ -180,9 +199,12 @@ func (r *Runner) add(p Projection) error {
 }
 
 // Run follows the log with every projection until ctx ends, then returns
-// nil. It first sets every projection running, failed ones included, from
-// its checkpoint; a projection that lacks any of its tables has them all
-// made afresh and starts over from the first event.
+// nil. It first takes the owner lock of every projection that no other
+// process runs and sets each of those running, failed ones included,
+// from its checkpoint; a projection that lacks any of its tables has them
+// all made afresh and starts over from the first event. The others it
+// follows, and takes over when their owner stops. Its locks are freed
+// when it returns.
 //
 // A projection whose event still fails after the retries is marked
 // failed (Status, Ready) and stops alone: its handler's subscription is
@@ -194,9 +216,18 @@ func (r *Runner) Run(ctx context.Context) error {
 		return errors.New("run projections: already running")
 	}
 	defer r.running.Store(false)
+	defer r.owner.close()
 
+	owned, err := r.claim(ctx)
+	if err != nil {
+		return fmt.Errorf("run projections: %w", err)
+	}
 	for _, p := range r.projections {
-		if err := r.start(ctx, p); err != nil {
+		start := r.start
+		if !owned[p.Name()] {
+			start = r.standBy
+		}
+		if err := start(ctx, p); err != nil {
 			return fmt.Errorf("run projections: %w", err)
 		}
 	}
@@ -209,6 +240,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { r.measureLagEvery(runCtx) })
 	wg.Go(func() { r.saveCheckpointsEvery(runCtx) })
+	wg.Go(func() { r.followEvery(runCtx) })
 	wg.Go(func() {
 		<-runCtx.Done()
 		router.Close()
@@ -230,27 +262,52 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // start makes p's checkpoint and tables when they are missing and sets
-// it running from its checkpoint.
+// it running here from its checkpoint.
 func (r *Runner) start(ctx context.Context, p *projection) error {
+	at, err := r.markRunning(ctx, p, prepareTables)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", p.Name(), err)
+	}
+	return r.setStarted(ctx, p, at, at, true)
+}
+
+// markRunning sets p's checkpoint running, in one transaction with
+// checkpoint, which returns where p's checkpoint stands.
+func (r *Runner) markRunning(
+	ctx context.Context,
+	p *projection,
+	checkpoint func(context.Context, pgx.Tx, Projection) (uint64, error),
+) (uint64, error) {
 	var at uint64
 	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, startCheckpointSQL, p.Name()); err != nil {
 			return err
 		}
 		var err error
-		at, err = prepareTables(ctx, tx, p)
+		at, err = checkpoint(ctx, tx, p)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("start %s: %w", p.Name(), err)
-	}
+	return at, err
+}
+
+// setStarted sets p at position, whose checkpoint in the database holds
+// saved: running here when owned is true, following the process that
+// runs it otherwise, and catching up while the log's head is ahead of it.
+func (r *Runner) setStarted(
+	ctx context.Context,
+	p *projection,
+	position, saved uint64,
+	owned bool,
+) error {
 	head, err := r.log.LastPosition(ctx)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", p.Name(), err)
 	}
+	at := position
 
 	r.mu.Lock()
-	p.position, p.saved, p.failed, p.catchUpTo = at, at, nil, head
+	p.position, p.saved, p.failed, p.catchUpTo = at, saved, nil, head
+	p.owned = owned
 	p.state = StateRunning
 	if at < head {
 		p.state = StateCatchingUp
@@ -261,6 +318,7 @@ func (r *Runner) start(ctx context.Context, p *projection) error {
 	r.metrics.position.WithLabelValues(p.Name()).Set(float64(at))
 	r.metrics.failures.WithLabelValues(p.Name()).Add(0)
 	r.metrics.setState(p.Name(), state, 0)
+	r.metrics.setOwned(p.Name(), owned)
 	return nil
 }
 
@@ -344,8 +402,14 @@ var errAppliedElsewhere = errors.New("applied by another process")
 // another process has applied meanwhile finds the checkpoint at or past
 // it when the transaction claims it, and is rolled back. An event p does
 // not select never reaches it: the subscriber passes it over, which moves
-// p's checkpoint in memory only.
+// p's checkpoint in memory only. While another process runs p, e waits
+// until that process has applied it, or this one takes p over.
 func (r *Runner) handle(ctx context.Context, p *projection, e eventstore.Event) error {
+	if !r.owns(p) {
+		if err := r.awaitOwner(ctx, p, e.Position); err != nil {
+			return err
+		}
+	}
 	if e.Position <= r.positionOf(p) {
 		return r.done(p, e)
 	}
@@ -460,20 +524,23 @@ func (r *Runner) stopOnFailure(p *projection, h *message.Handler) message.Handle
 	}
 }
 
-// fail records that p has stopped at failure's event.
+// fail records that p has stopped at failure's event: in its checkpoint
+// and to OnFailure first, then to Ready, Status, WaitFor and the metrics,
+// so that whoever learns of the failure here finds it recorded there too
+// (and so do the processes that follow p).
 func (r *Runner) fail(ctx context.Context, p *projection, failure *ApplyError) {
-	r.mu.Lock()
-	p.failed, p.state = failure, StateFailed
-	r.notify()
-	r.mu.Unlock()
-	r.metrics.setState(p.Name(), StateFailed, failure.Position)
-
 	// The handler is stopping whatever happens here; a checkpoint that
 	// cannot be marked still shows the failure through Ready and Status.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, _ = r.pool.Exec(ctx, failCheckpointSQL, p.Name(), failure.Error())
 	r.cfg.OnFailure(failure, true)
+
+	r.mu.Lock()
+	p.failed, p.state = failure, StateFailed
+	r.metrics.setState(p.Name(), StateFailed, failure.Position)
+	r.notify()
+	r.mu.Unlock()
 }
 
 // subscriptionEnded records that a projection's subscription to the log
@@ -483,9 +550,9 @@ func (r *Runner) subscriptionEnded(topic string, err error) {
 	r.mu.Lock()
 	p.failed = fmt.Errorf("projection %s: subscription ended: %w", topic, err)
 	p.state = StateFailed
+	r.metrics.setState(p.Name(), StateFailed, 0)
 	r.notify()
 	r.mu.Unlock()
-	r.metrics.setState(p.Name(), StateFailed, 0)
 }
 
 // notify wakes WaitFor's callers. r.mu must be held.
@@ -538,8 +605,12 @@ func (r *Runner) Failures() []Failure {
 		}
 		f := Failure{Projection: p.Name(), Reason: "subscription ended"}
 		var applyErr *ApplyError
-		if errors.As(p.failed, &applyErr) {
+		var elsewhere *failedElsewhere
+		switch {
+		case errors.As(p.failed, &applyErr):
 			f.Position, f.EventType, f.Reason = applyErr.Position, applyErr.EventType, applyErr.Reason
+		case errors.As(p.failed, &elsewhere):
+			f.Reason = "stopped in another process"
 		}
 		out = append(out, f)
 	}
@@ -716,8 +787,8 @@ func (r *Runner) saveCheckpointsAtEnd(ctx context.Context) {
 	_ = r.saveCheckpoints(ctx)
 }
 
-// saveCheckpoints writes, in one round trip, every checkpoint that is
-// ahead in memory of the database.
+// saveCheckpoints writes, in one round trip, every checkpoint of a
+// projection run here that is ahead in memory of the database.
 func (r *Runner) saveCheckpoints(ctx context.Context) error {
 	var batch pgx.Batch
 	type ahead struct {
@@ -727,7 +798,7 @@ func (r *Runner) saveCheckpoints(ctx context.Context) error {
 	var saving []ahead
 	r.mu.Lock()
 	for _, p := range r.projections {
-		if p.position > p.saved {
+		if p.owned && p.position > p.saved {
 			batch.Queue(saveCheckpointSQL, p.Name(), int64(p.position))
 			saving = append(saving, ahead{p, p.position})
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/internal/promtest"
 	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/projections/projectiontest"
 )
@@ -406,24 +407,7 @@ func storedState(t *testing.T, h *projectiontest.Harness, name string) string {
 // metricValue returns the value of the series name{projection}.
 func metricValue(t *testing.T, reg *prometheus.Registry, name, projection string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "projection" && l.GetValue() == projection {
-					return m.GetGauge().GetValue() + m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no series %s{projection=%q}", name, projection)
-	return 0
+	return promtest.Value(t, reg, name, "projection", projection)
 }
 
 // picky is a counter that applies only the events of its type.

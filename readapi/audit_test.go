@@ -19,6 +19,7 @@ import (
 	"github.com/whitecross/whitecross/commands"
 	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/eventstore"
+	"github.com/whitecross/whitecross/internal/promtest"
 	"github.com/whitecross/whitecross/projections"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -227,9 +228,17 @@ func TestRefusedReadIsRecorded(t *testing.T) {
 
 // TestNoPHIWithoutItsAccessEvent closes the log's writer: the chart can
 // still be read from the database, but its access event cannot be
-// recorded, so the answer is 503 and carries no health information.
+// recorded, so the answer is 503 and carries no health information; the
+// failure is counted on /metrics.
 func TestNoPHIWithoutItsAccessEvent(t *testing.T) {
 	w := newWorld(t)
+	failures := func() float64 {
+		return promtest.Value(t, w.api.Registry(), "whitecross_access_event_failures_total",
+			"type", "PHIAccessed")
+	}
+	if n := failures(); n != 0 {
+		t.Fatalf("%v access events failed before the log closed", n)
+	}
 	w.log.Close()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, w.srv.URL+"/v1/students/"+w.studentIn, nil)
 	req.Header.Set("Authorization", "Bearer "+w.tokens[domain.RoleNurse])
@@ -246,6 +255,9 @@ func TestNoPHIWithoutItsAccessEvent(t *testing.T) {
 		if strings.Contains(string(body), phi) {
 			t.Errorf("the 503 carries %q: %s", phi, body)
 		}
+	}
+	if n := failures(); n != 1 {
+		t.Errorf("whitecross_access_event_failures_total{type=PHIAccessed} = %v, want 1", n)
 	}
 	_ = auth.ReadClinical
 }

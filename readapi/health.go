@@ -40,10 +40,38 @@ func (f CheckFailure) Error() string { return f.Detail }
 // naming the failing ones otherwise. Check errors are reduced to a fixed
 // word, and the detail of a CheckFailure; other details go to the log.
 func (s *Server) readyz(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), s.cfg.CheckTimeout)
+	out := readiness{Status: "ready", Checks: map[string]string{}}
+	for name, err := range s.runChecks(c.Request().Context()) {
+		out.Checks[name] = "ok"
+		if err == nil {
+			continue
+		}
+		out.Checks[name] = "failing"
+		out.Status = "not ready"
+		s.cfg.Logger.Warn().Str("check", name).Err(err).Msg("readiness_check_failed")
+		var failure CheckFailure
+		if errors.As(err, &failure) {
+			if out.Details == nil {
+				out.Details = map[string]string{}
+			}
+			out.Details[name] = failure.Detail
+		}
+	}
+	status := http.StatusOK
+	if out.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(status, out)
+}
+
+// runChecks runs every check at once, within CheckTimeout, and returns
+// each one's error by name: nil for a check that passed.
+func (s *Server) runChecks(ctx context.Context) map[string]error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CheckTimeout)
 	defer cancel()
 
-	out := readiness{Status: "ready", Checks: map[string]string{}}
+	out := make(map[string]error, len(s.cfg.Checks))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, name := range sortedNames(s.cfg.Checks) {
@@ -52,28 +80,11 @@ func (s *Server) readyz(c echo.Context) error {
 			err := check(ctx)
 			mu.Lock()
 			defer mu.Unlock()
-			out.Checks[name] = "ok"
-			if err != nil {
-				out.Checks[name] = "failing"
-				out.Status = "not ready"
-				s.cfg.Logger.Warn().Str("check", name).Err(err).Msg("readiness_check_failed")
-			}
-			var failure CheckFailure
-			if errors.As(err, &failure) {
-				if out.Details == nil {
-					out.Details = map[string]string{}
-				}
-				out.Details[name] = failure.Detail
-			}
+			out[name] = err
 		})
 	}
 	wg.Wait()
-	status := http.StatusOK
-	if out.Status != "ready" {
-		status = http.StatusServiceUnavailable
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(status, out)
+	return out
 }
 
 func sortedNames(m map[string]Check) []string {

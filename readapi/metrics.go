@@ -1,15 +1,20 @@
 package readapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/whitecross/whitecross/commands"
+	"github.com/whitecross/whitecross/domain"
 )
 
 // httpMetrics count and time requests by method, route pattern and
@@ -18,6 +23,15 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// unrecorded counts the access events the log could not append, by
+	// event type.
+	unrecorded *prometheus.CounterVec
+}
+
+// auditedTypes are the access events whose failures are counted, each
+// from 0 so that the first failure shows as an increase.
+var auditedTypes = []string{
+	domain.PHIAccessed{}.EventType(), domain.PHIAccessRefused{}.EventType(),
 }
 
 // newHTTPMetrics registers the HTTP metrics and the Go and process
@@ -41,6 +55,17 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	unrecorded, err := registerOnce(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "whitecross_access_event_failures_total",
+		Help: "Access events the log could not append, by type: each PHIAccessed one is " +
+			"a read answered 503 without its health information.",
+	}, []string{"type"}))
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range auditedTypes {
+		unrecorded.WithLabelValues(t)
+	}
 	if _, err := registerOnce(reg, collectors.NewGoCollector()); err != nil {
 		return nil, err
 	}
@@ -48,7 +73,17 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &httpMetrics{requests: requests, duration: duration}, nil
+	return &httpMetrics{requests: requests, duration: duration, unrecorded: unrecorded}, nil
+}
+
+// countUnrecorded makes a count every access event a's log refuses.
+func (m *httpMetrics) countUnrecorded(a *commands.Auditor) {
+	a.OnUnrecorded(func(eventType string) {
+		if !slices.Contains(auditedTypes, eventType) {
+			eventType = "other"
+		}
+		m.unrecorded.WithLabelValues(eventType).Inc()
+	})
 }
 
 // registerOnce registers c in reg, or returns the collector already
@@ -100,4 +135,30 @@ func methodLabel(method string) string {
 		return method
 	}
 	return "other"
+}
+
+// readinessCollector reports, at each scrape, whether each of /readyz's
+// checks passes: whitecross_ready{check} is 1 when it does, 0 when it
+// fails. The checks run as /readyz runs them, within CheckTimeout.
+type readinessCollector struct {
+	s    *Server
+	desc *prometheus.Desc
+}
+
+func newReadinessCollector(s *Server) *readinessCollector {
+	return &readinessCollector{s: s, desc: prometheus.NewDesc("whitecross_ready",
+		"1 when the readiness check passes, 0 when it fails, as GET /readyz would answer now.",
+		[]string{"check"}, nil)}
+}
+
+func (c *readinessCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *readinessCollector) Collect(ch chan<- prometheus.Metric) {
+	for name, err := range c.s.runChecks(context.Background()) {
+		v := 1.0
+		if err != nil {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, name)
+	}
 }

@@ -1,15 +1,19 @@
 package readapi_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/whitecross/whitecross/internal/promtest"
 	"github.com/whitecross/whitecross/readapi"
 )
 
@@ -111,6 +115,38 @@ func TestServersShareARegistry(t *testing.T) {
 		cfg.Metrics = reg
 		if _, err := readapi.New(cfg); err != nil {
 			t.Fatalf("New with a shared registry: %v", err)
+		}
+	}
+}
+
+// TestReadinessOnMetrics: each readiness check is a series, 1 while it
+// passes and 0 once it fails, measured at each scrape.
+func TestReadinessOnMetrics(t *testing.T) {
+	var down atomic.Bool
+	cfg := testConfig()
+	cfg.Checks = map[string]readapi.Check{
+		"database": func(context.Context) error { return nil },
+		"ledger": func(context.Context) error {
+			if down.Load() {
+				return errors.New("sealing stopped")
+			}
+			return nil
+		},
+	}
+	api, _ := mustServe(t, cfg)
+	for _, tt := range []struct {
+		down   bool
+		ledger float64
+	}{
+		{false, 1},
+		{true, 0},
+	} {
+		down.Store(tt.down)
+		if got := promtest.Value(t, api.Registry(), "whitecross_ready", "check", "database"); got != 1 {
+			t.Errorf("ledger down %v: database ready %v, want 1", tt.down, got)
+		}
+		if got := promtest.Value(t, api.Registry(), "whitecross_ready", "check", "ledger"); got != tt.ledger {
+			t.Errorf("ledger down %v: ledger ready %v, want %v", tt.down, got, tt.ledger)
 		}
 	}
 }

@@ -164,6 +164,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("readapi metrics: %w", err)
 	}
 	s.metrics = m
+	if cfg.Auditor != nil {
+		m.countUnrecorded(cfg.Auditor)
+	}
+	if _, err := registerOnce(s.registry, newReadinessCollector(s)); err != nil {
+		return nil, fmt.Errorf("readapi metrics: %w", err)
+	}
 
 	s.echo.HideBanner, s.echo.HidePort = true, true
 	s.echo.HTTPErrorHandler = s.handleError

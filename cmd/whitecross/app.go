@@ -61,6 +61,11 @@ func newKeyFile(path string, log zerolog.Logger) (ed25519.PrivateKey, error) {
 // not exist. With no file configured it makes a key that lives as long as
 // the process: a second factor enrolled then stops working at the next
 // start.
+//
+// TODO: a key ring, so that the key can be rotated: a sealed value names
+// its key (auth.SecretBox.KeyID), but a box opens values of its own key
+// only, so a new key today means every second factor is enrolled again
+// (docs/operations.md).
 func secretBox(c config, log zerolog.Logger) (*auth.SecretBox, error) {
 	if c.SecretKeyFile == "" {
 		log.Warn().Msg("secret_key_ephemeral")
@@ -101,6 +106,25 @@ func clinicConfig(c config) commands.ClinicConfig {
 	}}
 }
 
+// tokenVerifyKeys returns the public halves of the keys in
+// c.TokenVerifyKeyFiles, whose tokens are accepted besides those of the
+// signing key: the next key before a rotation, the previous one after.
+func tokenVerifyKeys(c config) ([]ed25519.PublicKey, error) {
+	var keys []ed25519.PublicKey
+	for _, path := range c.TokenVerifyKeyFiles {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("WHITECROSS_TOKEN_VERIFY_KEY_FILES: %w", err)
+		}
+		key, err := auth.ParseSigningKeyPEM(pem)
+		if err != nil {
+			return nil, fmt.Errorf("WHITECROSS_TOKEN_VERIFY_KEY_FILES: %s: %w", path, err)
+		}
+		keys = append(keys, key.Public().(ed25519.PublicKey))
+	}
+	return keys, nil
+}
+
 // writeKeyFile writes a new key file readable by its owner only.
 func writeKeyFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -113,7 +137,11 @@ func writeKeyFile(path string, data []byte) error {
 // tokens with key.
 // Second-factor secrets are sealed with the key in c.SecretKeyFile.
 func newAccounts(c config, d *deps, key ed25519.PrivateKey) (*commands.Accounts, error) {
-	tokens, err := auth.NewTokens(key, auth.TokenConfig{})
+	others, err := tokenVerifyKeys(c)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewTokens(key, auth.TokenConfig{VerifyKeys: others})
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +185,10 @@ func appRoutes(
 		Accounts: accounts, Clinic: clinic, Auditor: auditor, Log: d.store,
 		LoginByAccount: byAccount, LoginByAddress: byAddress,
 	}, readapi.ReadModels{
+		// TODO: queries from a read replica. They would also have to wait,
+		// for after=, until the replica has replayed the checkpoint the
+		// primary reached (docs/operations.md); until then every query
+		// reads the primary.
 		Runner: runner, DB: d.pool, Auditor: auditor, Log: d.store,
 		// The doses due are judged by the windows the commands use.
 		Medication: clinicConfig(c).Medication,

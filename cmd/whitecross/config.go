@@ -24,15 +24,18 @@ type config struct {
 	MetricsAddr    string // "" when metrics are off
 	LogLevel       string
 
-	TokenKeyFile    string // Ed25519 PEM; made on first start when missing
-	SecretKeyFile   string // AES-256 key, base64; made on first start when missing
-	TLSCert, TLSKey string
-	AllowedOrigins  []string
-	SessionIdle     time.Duration
-	SessionMax      time.Duration
-	LockoutWindow   time.Duration // failures counted within it
-	LockoutFor      time.Duration // how long a lock lasts
-	LockoutFailures int           // failures that lock
+	TokenKeyFile string // Ed25519 PEM; made on first start when missing
+	// TokenVerifyKeyFiles are other token keys whose tokens are accepted
+	// too, during a rotation.
+	TokenVerifyKeyFiles []string
+	SecretKeyFile       string // AES-256 key, base64; made on first start when missing
+	TLSCert, TLSKey     string
+	AllowedOrigins      []string
+	SessionIdle         time.Duration
+	SessionMax          time.Duration
+	LockoutWindow       time.Duration // failures counted within it
+	LockoutFor          time.Duration // how long a lock lasts
+	LockoutFailures     int           // failures that lock
 
 	LedgerKeyFile         string // checkpoint signer key; made on first start when missing
 	LedgerVerifierKeyFile string // verifier key, for verify where the signer key is not
@@ -57,23 +60,24 @@ const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/whitecross?sslmod
 
 func loadConfig() config {
 	return config{
-		DatabaseURL:     env("WHITECROSS_DATABASE_URL", defaultDatabaseURL),
-		AppDatabaseURL:  env("WHITECROSS_APP_DATABASE_URL", ""),
-		DBRole:          env("WHITECROSS_DB_ROLE", migrations.AppRole),
-		EventStore:      env("WHITECROSS_EVENTSTORE", "postgres"),
-		HTTPAddr:        env("WHITECROSS_HTTP_ADDR", ":8080"),
-		MetricsAddr:     env("WHITECROSS_METRICS_ADDR", "127.0.0.1:9464"),
-		LogLevel:        env("WHITECROSS_LOG_LEVEL", "info"),
-		TokenKeyFile:    env("WHITECROSS_TOKEN_KEY_FILE", ""),
-		SecretKeyFile:   env("WHITECROSS_SECRET_KEY_FILE", ""),
-		TLSCert:         env("WHITECROSS_TLS_CERT", ""),
-		TLSKey:          env("WHITECROSS_TLS_KEY", ""),
-		AllowedOrigins:  list(env("WHITECROSS_CORS_ORIGINS", "")),
-		SessionIdle:     duration("WHITECROSS_SESSION_IDLE", 8*time.Hour),
-		SessionMax:      duration("WHITECROSS_SESSION_MAX", 12*time.Hour),
-		LockoutWindow:   duration("WHITECROSS_LOCKOUT_WINDOW", 15*time.Minute),
-		LockoutFor:      duration("WHITECROSS_LOCKOUT_DURATION", 15*time.Minute),
-		LockoutFailures: number("WHITECROSS_LOCKOUT_FAILURES", 5),
+		DatabaseURL:         env("WHITECROSS_DATABASE_URL", defaultDatabaseURL),
+		AppDatabaseURL:      env("WHITECROSS_APP_DATABASE_URL", ""),
+		DBRole:              env("WHITECROSS_DB_ROLE", migrations.AppRole),
+		EventStore:          env("WHITECROSS_EVENTSTORE", "postgres"),
+		HTTPAddr:            env("WHITECROSS_HTTP_ADDR", ":8080"),
+		MetricsAddr:         env("WHITECROSS_METRICS_ADDR", "127.0.0.1:9464"),
+		LogLevel:            env("WHITECROSS_LOG_LEVEL", "info"),
+		TokenKeyFile:        env("WHITECROSS_TOKEN_KEY_FILE", ""),
+		TokenVerifyKeyFiles: list(env("WHITECROSS_TOKEN_VERIFY_KEY_FILES", "")),
+		SecretKeyFile:       env("WHITECROSS_SECRET_KEY_FILE", ""),
+		TLSCert:             env("WHITECROSS_TLS_CERT", ""),
+		TLSKey:              env("WHITECROSS_TLS_KEY", ""),
+		AllowedOrigins:      list(env("WHITECROSS_CORS_ORIGINS", "")),
+		SessionIdle:         duration("WHITECROSS_SESSION_IDLE", 8*time.Hour),
+		SessionMax:          duration("WHITECROSS_SESSION_MAX", 12*time.Hour),
+		LockoutWindow:       duration("WHITECROSS_LOCKOUT_WINDOW", 15*time.Minute),
+		LockoutFor:          duration("WHITECROSS_LOCKOUT_DURATION", 15*time.Minute),
+		LockoutFailures:     number("WHITECROSS_LOCKOUT_FAILURES", 5),
 
 		LedgerKeyFile:          env("WHITECROSS_LEDGER_KEY_FILE", ""),
 		LedgerVerifierKeyFile:  env("WHITECROSS_LEDGER_VERIFIER_KEY_FILE", ""),

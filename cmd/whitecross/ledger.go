@@ -1,17 +1,23 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/whitecross/whitecross/domain"
 	"github.com/whitecross/whitecross/ledger"
 	"github.com/whitecross/whitecross/readapi"
 )
@@ -62,16 +68,43 @@ func writeLedgerKey(path, origin string) (skey, vkey string, err error) {
 }
 
 // ledgerVerifier returns the key that checkpoints are checked with: the
-// file c.LedgerVerifierKeyFile names, else the public half of the signer
-// key. It returns nil, and no error, when neither is configured.
+// newest of ledgerVerifiers. It returns nil, and no error, when none is
+// configured.
 func ledgerVerifier(c config) (note.Verifier, error) {
+	vs, err := ledgerVerifiers(c)
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	return vs[len(vs)-1], nil
+}
+
+// ledgerVerifiers returns the keys that checkpoints are checked with: the
+// file c.LedgerVerifierKeyFile names, one key a line, oldest first (a
+// rotated key stays there for the checkpoints it signed); else the
+// public half of the signer key. It returns none, and no error, when
+// neither is configured.
+func ledgerVerifiers(c config) ([]note.Verifier, error) {
 	switch {
 	case c.LedgerVerifierKeyFile != "":
 		text, err := os.ReadFile(c.LedgerVerifierKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("ledger verifier key: %w", err)
 		}
-		return ledger.ParseVerifierKey(string(text))
+		var vs []note.Verifier
+		for _, line := range strings.Split(string(text), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			v, err := ledger.ParseVerifierKey(line)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.LedgerVerifierKeyFile, err)
+			}
+			vs = append(vs, v)
+		}
+		if len(vs) == 0 {
+			return nil, fmt.Errorf("ledger verifier key: %s holds no key", c.LedgerVerifierKeyFile)
+		}
+		return vs, nil
 	case c.LedgerKeyFile != "":
 		text, err := os.ReadFile(c.LedgerKeyFile)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -84,9 +117,36 @@ func ledgerVerifier(c config) (note.Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		return ledger.ParseVerifierKey(vkey)
+		v, err := ledger.ParseVerifierKey(vkey)
+		if err != nil {
+			return nil, err
+		}
+		return []note.Verifier{v}, nil
 	}
 	return nil, nil
+}
+
+// readWitness opens every checkpoint of w with the first of vs, newest
+// first, that verifies it, smallest size first; a file none verifies
+// keeps the newest key's error.
+func readWitness(w *ledger.Witness, vs []note.Verifier) ([]ledger.WitnessedFile, error) {
+	byName := map[string]ledger.WitnessedFile{}
+	for i := len(vs) - 1; i >= 0; i-- {
+		opened, err := w.Read(vs[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range opened {
+			if old, seen := byName[f.Name]; !seen || old.Err != nil && f.Err == nil {
+				byName[f.Name] = f
+			}
+		}
+	}
+	files := slices.Collect(maps.Values(byName))
+	slices.SortFunc(files, func(a, b ledger.WitnessedFile) int {
+		return cmp.Or(cmp.Compare(a.Checkpoint.Size, b.Checkpoint.Size), cmp.Compare(a.Name, b.Name))
+	})
+	return files, nil
 }
 
 // witness returns the configured witness directory, nil when none is.
@@ -98,12 +158,20 @@ func (c config) witness() *ledger.Witness {
 }
 
 // newSealer returns the sealer of d's log with c's key, witness and
-// schedule.
-func newSealer(c config, d *deps, signer note.Signer) (*ledger.Sealer, error) {
+// schedule. Its metrics, which count the log's events by type, are
+// registered with reg when it is not nil.
+func newSealer(
+	c config,
+	d *deps,
+	signer note.Signer,
+	reg prometheus.Registerer,
+) (*ledger.Sealer, error) {
 	return ledger.NewSealer(d.store, d.pool, signer, ledger.SealerConfig{
-		Every:    c.CheckpointEvery,
-		Interval: c.CheckpointInterval,
-		Witness:  c.witness(),
+		Every:      c.CheckpointEvery,
+		Interval:   c.CheckpointInterval,
+		Witness:    c.witness(),
+		Registerer: reg,
+		EventTypes: domain.EventTypes(),
 		OnCheckpoint: func(cp ledger.Checkpoint) {
 			d.log.Info().Int64("tree_size", cp.Size).Msg("checkpoint_signed")
 		},
@@ -123,13 +191,22 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := c.flags("keys", stderr)
 	out := fs.String("out", c.LedgerKeyFile, "signer key file to write or read (WHITECROSS_LEDGER_KEY_FILE)")
 	fs.StringVar(&c.LedgerOrigin, "origin", c.LedgerOrigin, "the log's name, which names the key (WHITECROSS_LEDGER_ORIGIN)")
+	// The action comes first (keys generate --out FILE) or after the
+	// flags (keys --out FILE generate).
+	action := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		action, args = args[0], args[1:]
+	}
 	if err := c.parse(fs, args); err != nil {
 		return err
+	}
+	if action == "" {
+		action = fs.Arg(0)
 	}
 	switch {
 	case *out == "":
 		return errors.New("--out: name the signer key file")
-	case fs.Arg(0) == "generate":
+	case action == "generate":
 		if _, err := os.Stat(*out); err == nil {
 			return fmt.Errorf("--out: %s exists; a key is never overwritten", *out)
 		}
@@ -140,7 +217,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "wrote the signer key to %s and the verifier key to %s.pub\n", *out, *out)
 		fmt.Fprintln(stdout, vkey)
 		return nil
-	case fs.Arg(0) == "public":
+	case action == "public":
 		text, err := os.ReadFile(*out)
 		if err != nil {
 			return fmt.Errorf("ledger key: %w", err)
@@ -177,7 +254,7 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	s, err := newSealer(c, d, signer)
+	s, err := newSealer(c, d, signer, nil)
 	if err != nil {
 		return err
 	}
@@ -198,18 +275,18 @@ func ledgerCheck(
 	d *deps,
 ) (check *ledger.Check, about string, bad []string, err error) {
 	tree := ledger.NewTree(d.pool)
-	v, err := ledgerVerifier(c)
+	vs, err := ledgerVerifiers(c)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	w := c.witness()
-	if v == nil || w == nil {
+	if len(vs) == 0 || w == nil {
 		return ledger.NewCheck(ctx, nil, tree), "no witness directory or verifier key " +
 			"(WHITECROSS_WITNESS_DIR, WHITECROSS_LEDGER_KEY_FILE or " +
 			"WHITECROSS_LEDGER_VERIFIER_KEY_FILE): the log was compared with its sealed " +
 			"leaves only, not with signed checkpoints", nil, nil
 	}
-	files, err := w.Read(v)
+	files, err := readWitness(w, vs)
 	if err != nil {
 		return nil, "", nil, err
 	}
@@ -239,13 +316,19 @@ type sealing struct {
 	err    atomic.Pointer[error]
 }
 
-// startSealing starts the sealer of d's log; it runs until ctx ends.
-func startSealing(ctx context.Context, c config, d *deps) (*sealing, error) {
+// startSealing starts the sealer of d's log, its metrics registered with
+// reg; it runs until ctx ends.
+func startSealing(
+	ctx context.Context,
+	c config,
+	d *deps,
+	reg prometheus.Registerer,
+) (*sealing, error) {
 	signer, vkey, err := ledgerSigner(c, d.log)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := newSealer(c, d, signer)
+	sealer, err := newSealer(c, d, signer, reg)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@
 //	whitecross log       print the log's events: positions, types, actors
 //	whitecross verify-bundle FILE  check an export bundle offline
 //	whitecross simulate  create a demo district and play its school days
+//	whitecross health    ask the local service whether it is ready
 //
 // Configuration comes from WHITECROSS_* environment variables, overridden
 // by flags; see `whitecross COMMAND -h`.
@@ -43,6 +44,7 @@ var subcommands = []command{
 	{"verify-bundle", "verify-bundle FILE: check an export bundle offline, without a database",
 		runVerifyBundle},
 	{"simulate", "simulate [--schools N --students N --days N --seed N --url URL]: play a district's school days", runSimulate},
+	{"health", "health [--path /readyz|/healthz]: ask the local service, for a container's check", runHealth},
 }
 
 // exitError carries an exit status other than 1.

@@ -73,7 +73,7 @@ func serve(ctx context.Context, c config) error {
 		return err
 	}
 
-	sealing, err := startSealing(runCtx, c, d)
+	sealing, err := startSealing(runCtx, c, d, registry)
 	if err != nil {
 		return err
 	}

@@ -30,16 +30,9 @@ func freeAddr(t *testing.T) string {
 // database and asks it over real HTTP whether it is up and ready.
 func TestServeHealthAndReadiness(t *testing.T) {
 	db := pgtest.New(t)
-	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
-	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
-	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
-	addr, metricsAddr := freeAddr(t), freeAddr(t)
-	t.Setenv("WHITECROSS_METRICS_ADDR", metricsAddr)
-
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
 	var stderr bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, io.Discard, &stderr) }()
+	addr, metricsAddr, done := startServe(ctx, t, db, &stderr)
 
 	base := "http://" + addr
 	waitFor(t, base+"/healthz")
@@ -109,6 +102,25 @@ func TestServeHealthAndReadiness(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop within 15s of its context ending")
 	}
+}
+
+// startServe runs `whitecross serve` on db, on free addresses, until ctx
+// ends; done receives its exit status.
+func startServe(
+	ctx context.Context,
+	t *testing.T,
+	db *pgtest.DB,
+	stderr io.Writer,
+) (addr, metricsAddr string, done <-chan int) {
+	t.Helper()
+	t.Setenv("WHITECROSS_DATABASE_URL", db.URL)
+	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
+	t.Setenv("WHITECROSS_LOG_LEVEL", "warn")
+	addr, metricsAddr = freeAddr(t), freeAddr(t)
+	t.Setenv("WHITECROSS_METRICS_ADDR", metricsAddr)
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, []string{"serve", "--http-addr", addr}, io.Discard, stderr) }()
+	return addr, metricsAddr, exited
 }
 
 // get returns the body of a GET of url.

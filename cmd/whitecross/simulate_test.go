@@ -37,9 +37,9 @@ type served struct {
 	stop           func()
 }
 
-// startServe runs `whitecross serve` with args on a free port and waits,
+// startServed runs `whitecross serve` with args on a free port and waits,
 // up to two minutes (a demo is seeded first), until it is ready.
-func startServe(t *testing.T, args ...string) *served {
+func startServed(t *testing.T, args ...string) *served {
 	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -117,7 +117,7 @@ func TestSimulateSameSeedSameDistrict(t *testing.T) {
 	first := normalizedLog(t, inProcess)
 
 	useDatabase(t, remote)
-	s := startServe(t)
+	s := startServed(t)
 	simulateCLI(t, append(args, "--url", s.base)...)
 	s.stop()
 	second := normalizedLog(t, remote)
@@ -294,7 +294,7 @@ func TestServeDemoSeedsOnce(t *testing.T) {
 	useDatabase(t, db)
 	logins := filepath.Join(t.TempDir(), "demo-logins.json")
 
-	first := startServe(t, "--demo", "--demo-logins", logins)
+	first := startServed(t, "--demo", "--demo-logins", logins)
 	l, err := sim.ReadLogins(logins)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +321,7 @@ func TestServeDemoSeedsOnce(t *testing.T) {
 		t.Errorf("%d students enrolled, want 8", enrolled)
 	}
 
-	second := startServe(t, "--demo", "--demo-logins", logins)
+	second := startServed(t, "--demo", "--demo-logins", logins)
 	second.stop()
 	if !strings.Contains(second.stderr.String(), "no demo district seeded") {
 		t.Errorf("the second start did not say it skipped the demo:\n%s", second.stderr.String())
