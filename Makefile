@@ -76,10 +76,12 @@ test: ## Run go vet and every test against a real PostgreSQL
 	$(GO) vet $(PKGS); \
 	$(GO) test -race -count=1 -timeout 20m $(TESTFLAGS) $(PKGS)
 
+# bench runs one package's benchmarks at a time (-p 1): two at once would
+# share the machine's cores and each measure less than it can.
 bench: ## Run the benchmarks (BENCH=regexp, COUNT=n) and write docs/benchmarks.md
 	@$(call with-db,postgres) set -x; \
 	mkdir -p .data; \
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) -timeout 60m ./... \
+	$(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) -timeout 60m ./... \
 		| tee .data/bench.txt; \
 	$(GO) run ./cmd/benchreport -in .data/bench.txt -out docs/benchmarks.md
 
