@@ -163,19 +163,7 @@ func equalRows(t *testing.T, got, want map[string][]string) {
 func rebuildMatchesLive(t *testing.T, h *projectiontest.Harness) {
 	t.Helper()
 	h.Sync()
-	live := h.Snapshot()
-	for table, rows := range live {
-		if len(rows) == 0 {
-			t.Errorf("%s is empty", table)
-		}
-	}
-
-	for _, p := range h.Projections {
-		if err := h.Runner.Rebuild(t.Context(), p.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	equalRows(t, h.Snapshot(), live)
+	matchesRebuild(t, h)
 }
 
 // each returns f of every row, in order; nil for none.

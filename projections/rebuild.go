@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -81,6 +82,44 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	r.advanced(p, at)
 	r.stored(p, at)
 	return nil
+}
+
+// RebuildAll rebuilds every projection of the Runner, as Rebuild does
+// each, parallel of them at a time (at least one), each on a connection
+// of its own: on two cores, two rebuilds share the work of reading the
+// log and of Postgres. done, when not nil, is told of each projection as
+// it is rebuilt. It returns the first error; the projections rebuilt
+// before it stay rebuilt, and those not yet begun are left as they were.
+func (r *Runner) RebuildAll(ctx context.Context, parallel int, done func(name string)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	names := make(chan string, len(r.projections))
+	for _, p := range r.projections {
+		names <- p.Name()
+	}
+	close(names)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range max(parallel, 1) {
+		wg.Go(func() {
+			for name := range names {
+				if ctx.Err() != nil {
+					return
+				}
+				if err := r.Rebuild(ctx, name); err != nil {
+					cancel(err)
+					return
+				}
+				if done != nil {
+					mu.Lock()
+					done(name)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // lockRebuild takes name's rebuild lock for conn's session.
