@@ -99,3 +99,28 @@ func terminateBackends(t *testing.T, db *pgtest.DB) {
 		t.Fatal(err)
 	}
 }
+
+// TestAppendAfterConnectionsCut appends at once after the server has
+// terminated every connection the pool keeps, as after a restart of the
+// database: the writer tries again on a fresh connection, and the event
+// is stored once.
+func TestAppendAfterConnectionsCut(t *testing.T) {
+	db := pgtest.New(t)
+	l := postgres.New(unpingedPool(t, db), postgres.Config{})
+	t.Cleanup(func() { l.Close() })
+	ctx := t.Context()
+	if _, err := l.Append(ctx, "student-1", eventstore.NoStream, benchEvents(1)...); err != nil {
+		t.Fatal(err)
+	}
+
+	terminateBackends(t, db)
+	res, err := l.Append(ctx, "student-1", eventstore.Exact(0), benchEvents(1)...)
+	if err != nil {
+		t.Fatalf("append after the connections were cut: %v, want it stored", err)
+	}
+	evs, err := l.ReadStream(ctx, "student-1", eventstore.ReadOptions{})
+	if err != nil || len(evs) != 2 || res.Revision != 1 {
+		t.Fatalf("the stream holds %d events (%v), the append answered revision %d; want 2 and 1",
+			len(evs), err, res.Revision)
+	}
+}

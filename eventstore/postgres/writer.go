@@ -125,6 +125,11 @@ func (l *Log) failQueued() {
 	}
 }
 
+// staleRetries is how many times more a commit that lost its connection
+// is tried, each on another connection, before its appends are failed as
+// unavailable.
+const staleRetries = 3
+
 // commitBatch commits batch in one transaction. When that fails for the
 // whole batch, each append is tried alone, so that one bad append cannot
 // fail the others.
@@ -133,6 +138,17 @@ func (l *Log) commitBatch(batch []*appendRequest) {
 		return
 	}
 	replies, err := l.commit(batch, false)
+	// A connection the pool kept from before the database restarted fails
+	// on its first use; its idle neighbours are as old. Drop them all and
+	// try again on fresh ones, looking the IDs up, since the first try may
+	// have committed. While the database is still away, each try fails at
+	// once.
+	for try := 0; try < staleRetries && unreachable(err) && l.ctx.Err() == nil; try++ {
+		if try == 0 {
+			l.pool.Reset()
+		}
+		replies, err = l.commit(batch, true)
+	}
 	if errors.Is(err, errDuplicateID) {
 		replies, err = l.commit(batch, true)
 	}
