@@ -46,31 +46,8 @@ func startService(t *testing.T, db *pgtest.DB) *service {
 	} {
 		t.Setenv(name, value)
 	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, io.Discard, &stderr) }()
-	s := &service{client: client{t: t, base: "http://" + addr}, dir: dir}
-	stopped := false
-	s.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d: %s", code, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop within 15s")
-		}
-	}
-	t.Cleanup(s.stop)
-	waitFor(t, s.base+"/healthz")
-	return s
+	srv := startServed(t)
+	return &service{client: client{t: t, base: srv.base}, dir: dir, stop: srv.stop}
 }
 
 // poll polls an export until it is done or failed.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,4 +151,60 @@ func waitFor(t *testing.T, url string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal(fmt.Sprintf("%s did not answer within 20s", url))
+}
+
+// served is `whitecross serve` running for a test. Its output is read
+// once it has stopped. stop ends it, once, and fails the test unless it
+// exits 0 within 15 seconds; it is also called when the test ends.
+type served struct {
+	base           string
+	stdout, stderr bytes.Buffer
+	stop           func()
+}
+
+// startServed runs `whitecross serve` with args on a free port and waits,
+// up to two minutes (a demo is seeded first), until it is ready.
+func startServed(t *testing.T, args ...string) *served {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	s := &served{base: "http://" + addr}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--http-addr", addr}, args...), &s.stdout, &s.stderr)
+	}()
+	var once sync.Once
+	code := 0
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+				if code != 0 {
+					t.Errorf("serve exited %d: %s", code, s.stderr.String())
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("serve did not stop within 15s")
+			}
+		})
+	}
+	t.Cleanup(s.stop)
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case code = <-done:
+			once.Do(func() {})
+			t.Fatalf("serve stopped: exit %d\n%s", code, s.stderr.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	s.stop()
+	t.Fatalf("serve not ready within two minutes: exit %d\n%s", code, s.stderr.String())
+	return nil
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,54 +24,6 @@ func useDatabase(t *testing.T, db *pgtest.DB) {
 	t.Setenv("WHITECROSS_EVENTSTORE", "postgres")
 	t.Setenv("WHITECROSS_LOG_LEVEL", "error")
 	t.Setenv("WHITECROSS_METRICS_ADDR", "off")
-}
-
-// served is `whitecross serve` running for a test. Its output is read
-// once it has stopped.
-type served struct {
-	base           string
-	stdout, stderr bytes.Buffer
-	stop           func()
-}
-
-// startServed runs `whitecross serve` with args on a free port and waits,
-// up to two minutes (a demo is seeded first), until it is ready.
-func startServed(t *testing.T, args ...string) *served {
-	t.Helper()
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	s := &served{base: "http://" + addr}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--http-addr", addr}, args...), &s.stdout, &s.stderr)
-	}()
-	var once sync.Once
-	code := 0
-	s.stop = func() {
-		once.Do(func() {
-			cancel()
-			code = <-done
-		})
-	}
-	t.Cleanup(s.stop)
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
-		resp, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		select {
-		case code = <-done:
-			once.Do(func() {})
-			t.Fatalf("serve stopped: exit %d\n%s", code, s.stderr.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	s.stop()
-	t.Fatalf("serve not ready within two minutes: exit %d\n%s", code, s.stderr.String())
-	return nil
 }
 
 // simulateCLI runs `whitecross simulate` with args and returns its

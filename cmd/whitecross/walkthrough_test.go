@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -124,30 +123,9 @@ func TestNewUserWalkthrough(t *testing.T) {
 		t.Fatalf("users add: %v", err)
 	}
 
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--http-addr", addr}, io.Discard, &stderr) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exited %d: %s", code, stderr.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop within 15s")
-		}
-	}
-	defer stop()
-	c := client{t: t, base: "http://" + addr}
-	waitFor(t, c.base+"/healthz")
+	srv := startServed(t)
+	stop := srv.stop
+	c := client{t: t, base: srv.base}
 
 	admin := c.login("root@district.example", adminPassword)
 	var district, school readapi.Written
